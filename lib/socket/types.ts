@@ -1,0 +1,111 @@
+/**
+ * The seam between the portable engine and each runtime's raw sockets.
+ *
+ * Everything above this interface is runtime-agnostic; `deno.ts`, `bun.ts`
+ * and `node.ts` implement it, and `index.ts` picks one at start-up. The
+ * contract is deliberately small (waitress's asyncore dispatcher needs no
+ * more): bytes in, bytes out with back-pressure, pause/resume reading,
+ * half-close, close.
+ *
+ * @module
+ */
+
+/** Where a listener should bind. */
+export type ListenSpec =
+  | {
+    transport: "tcp";
+    /** An IP literal (`127.0.0.1`, `::1`, `0.0.0.0`, `::`) or a host name. */
+    hostname: string;
+    /** 0 asks the OS for a free port. */
+    port: number;
+    backlog: number;
+    /** For IPv6 addresses: accept IPv6 only (waitress sets IPV6_V6ONLY). Best effort. */
+    ipv6Only?: boolean;
+  }
+  | {
+    transport: "unix";
+    path: string;
+    backlog: number;
+  };
+
+/** The address a listener is bound to, or a peer's address. */
+export interface SocketAddress {
+  transport: "tcp" | "unix";
+  /** IP address for tcp (no brackets); the socket path for a unix listener, "" for a unix peer. */
+  hostname: string;
+  /** The port for tcp; 0 for unix. */
+  port: number;
+}
+
+/** Callbacks an adapter makes on one connection. Set once, before any data flows. */
+export interface ConnectionHandlers {
+  /**
+   * Bytes arrived. The chunk is only valid during the call: the adapter may
+   * reuse its memory afterwards, so the receiver copies what it keeps.
+   */
+  onData(chunk: Uint8Array): void;
+  /** The peer half-closed its sending side (EOF). Writing may continue. */
+  onEnd(): void;
+  /** Everything handed to `write` has been passed to the OS; writing may resume. */
+  onDrain(): void;
+  /**
+   * The connection is gone (closed by us, reset by the peer, or a socket
+   * error). Called exactly once; `error` is set when it was not a clean close.
+   */
+  onClose(error?: unknown): void;
+}
+
+/** One accepted connection. */
+export interface Connection {
+  /** The peer: tcp address and port, or `{transport: "unix", hostname: "", port: 0}`. */
+  readonly remote: SocketAddress;
+  /** Installs the callbacks; the adapter starts reading after this. */
+  start(handlers: ConnectionHandlers): void;
+  /**
+   * Queues bytes for sending. The adapter keeps a reference until they are
+   * written, so the caller must not change them afterwards. Returns false
+   * when the caller should stop writing until `onDrain` (the adapter still
+   * takes the bytes: nothing is lost). Writing after close is a no-op.
+   */
+  write(data: Uint8Array): boolean;
+  /** Bytes queued in the adapter and not yet passed to the OS. */
+  readonly bufferedAmount: number;
+  /** Stop delivering `onData` until `resumeReading`; TCP flow control pushes back on the peer. */
+  pauseReading(): void;
+  /** Start delivering `onData` again. */
+  resumeReading(): void;
+  /** Send FIN once queued bytes are written; reading continues. */
+  closeWrite(): void;
+  /** Flush queued bytes, then close both directions. */
+  close(): void;
+  /** Close at once, dropping queued bytes. */
+  destroy(): void;
+}
+
+/** A bound, accepting listener. */
+export interface Listener {
+  /** Where it is bound (the real port when 0 was asked for). */
+  readonly address: SocketAddress;
+  /**
+   * Stop handing over new connections. They wait (in the kernel backlog, or
+   * accepted and parked unread) and are handed over in arrival order after
+   * `resumeAccepting`. This is how `connectionLimit` holds excess clients.
+   */
+  pauseAccepting(): void;
+  /** Hand over waiting and new connections again. */
+  resumeAccepting(): void;
+  /** Stop listening; for unix sockets the socket file is removed. Existing connections are untouched. */
+  close(): Promise<void>;
+}
+
+/** One runtime's socket API behind the common contract. */
+export interface SocketRuntime {
+  /** Which runtime this is, for logs and tests. */
+  readonly name: "deno" | "bun" | "node";
+  /**
+   * Binds and starts accepting. `onConnection` is called for every accepted
+   * connection; it calls `conn.start(...)` before returning. Rejects with a
+   * clear error when binding fails (address in use, permission denied).
+   */
+  listen(spec: ListenSpec, onConnection: (conn: Connection) => void): Promise<Listener>;
+}

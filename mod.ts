@@ -1,0 +1,15 @@
+/**
+ * waitress for TypeScript: a strict HTTP/1.1 server for Fetch handlers that
+ * runs unchanged on Deno, Bun and Node, with Python waitress's semantics.
+ *
+ * ```ts
+ * import { serve } from "jsr:@x/waitress";
+ * serve((req) => new Response("Hello"), { listen: "127.0.0.1:8080" });
+ * ```
+ *
+ * @module
+ */
+export { serve } from "./lib/server.ts";
+export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server } from "./lib/types.ts";
+export type { Logger, OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
+export { OPTION_TABLE, OptionError } from "./lib/adjustments.ts";

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Runs the whole suite on Node 24, Deno and Bun (the runtimes npm installed
+// into node_modules/.bin), plus the static checks (deno check, lint, fmt,
+// publish dry run), and prints one closing line: `N passed, N failed`.
+//
+// Plain JavaScript so that it runs on whatever Node started `npm test`.
+//
+//   npm test                       everything
+//   npm test -- --runtime=node     one runtime (repeatable), no static checks
+//   npm test -- tests/parser.test.ts   only these files
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const args = process.argv.slice(2);
+const runtimes = args.filter((a) => a.startsWith("--runtime=")).map((a) => a.slice(10));
+const files = args.filter((a) => !a.startsWith("--"));
+const selected = runtimes.length ? runtimes : ["node", "deno", "bun"];
+const testFiles = files.length
+  ? files
+  : readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).sort().map((f) => join("tests", f));
+const TIMEOUT_MS = 20 * 60 * 1000;
+
+for (const name of ["node", "deno", "bun"]) {
+  if (!existsSync(bin(name))) {
+    console.error(`missing ${bin(name)}: run npm install first`);
+    process.exit(2);
+  }
+}
+
+/** Runs a command, streaming its output, and returns { code, output }. */
+function run(cmd, argv, extraEnv = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const timer = setTimeout(() => {
+      output += `\n[test.mjs] ${cmd} timed out after ${TIMEOUT_MS} ms\n`;
+      child.kill("SIGKILL");
+    }, TIMEOUT_MS);
+    const take = (stream, sink) =>
+      stream.on("data", (d) => {
+        output += d;
+        sink.write(d);
+      });
+    take(child.stdout, process.stdout);
+    take(child.stderr, process.stderr);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
+const num = (re, text) => {
+  const m = strip(text).match(re);
+  return m ? Number(m[1]) : NaN;
+};
+
+/** Each runtime's own runner, and how to read its counts. */
+const RUNNERS = {
+  node: {
+    argv: ["--test", "--test-timeout=120000", "--test-reporter=spec", ...testFiles],
+    counts: (out) => ({ passed: num(/^ℹ pass (\d+)/m, out), failed: num(/^ℹ fail (\d+)/m, out) }),
+  },
+  deno: {
+    argv: ["test", "-A", "--no-check", ...testFiles],
+    counts: (out) => {
+      const m = strip(out).match(/^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/m);
+      return m ? { passed: Number(m[1]), failed: Number(m[3]) } : { passed: NaN, failed: NaN };
+    },
+  },
+  bun: {
+    argv: ["test", "--timeout", "120000", ...testFiles.map((f) => "./" + f)],
+    counts: (out) => ({ passed: num(/^\s*(\d+) pass$/m, out), failed: num(/^\s*(\d+) fail$/m, out) }),
+  },
+};
+
+const summary = [];
+let passed = 0;
+let failed = 0;
+
+for (const name of selected) {
+  const runner = RUNNERS[name];
+  console.log(`\n=== ${name}: ${testFiles.length} test files ===`);
+  const { code, output } = await run(bin(name), runner.argv, { WAITRESS_TEST_RUNTIME: name });
+  let { passed: p, failed: f } = runner.counts(output);
+  if (Number.isNaN(p)) p = 0;
+  if (Number.isNaN(f)) f = 0;
+  // A runner that crashed or exited non-zero without counting a failure still fails.
+  if (code !== 0 && f === 0) f = 1;
+  summary.push(`${name}: ${p} passed, ${f} failed (exit ${code})`);
+  passed += p;
+  failed += f;
+}
+
+if (!runtimes.length && !files.length) {
+  const deno = bin("deno");
+  const checks = [
+    ["deno check", [deno, "check", "mod.ts", "cli.ts"]],
+    ["deno lint", [deno, "lint"]],
+    ["deno fmt --check", [deno, "fmt", "--check"]],
+    ["deno publish --dry-run", [deno, "publish", "--dry-run", "--allow-dirty"]],
+  ];
+  for (const [label, [cmd, ...argv]] of checks) {
+    console.log(`\n=== ${label} ===`);
+    const { code } = await run(cmd, argv);
+    summary.push(`${label}: ${code === 0 ? "ok" : `FAILED (exit ${code})`}`);
+    if (code === 0) passed++;
+    else failed++;
+  }
+}
+
+console.log("\n=== summary ===");
+for (const line of summary) console.log(line);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,101 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  normalizeUrlPrefix,
+  OPTION_TABLE,
+  OptionError,
+  parseBoolean,
+  resolveAdjustments,
+  splitListenEntry,
+} from "../lib/adjustments.ts";
+
+test("adjustments: defaults are waitress's", () => {
+  const a = resolveAdjustments({});
+  assert.deepEqual(a.binds, [{ transport: "tcp", hostname: "0.0.0.0", port: 8080, ipv6Only: false }]);
+  assert.equal(a.threads, 4);
+  assert.equal(a.backlog, 1024);
+  assert.equal(a.recvBytes, 8192);
+  assert.equal(a.outbufOverflow, 1048576);
+  assert.equal(a.outbufHighWatermark, 16777216);
+  assert.equal(a.inbufOverflow, 524288);
+  assert.equal(a.connectionLimit, 100);
+  assert.equal(a.cleanupInterval, 30);
+  assert.equal(a.channelTimeout, 120);
+  assert.equal(a.logSocketErrors, true);
+  assert.equal(a.maxRequestHeaderSize, 262144);
+  assert.equal(a.maxRequestBodySize, 1073741824);
+  assert.equal(a.exposeTracebacks, false);
+  assert.equal(a.ident, "waitress");
+  assert.equal(a.urlScheme, "http");
+  assert.equal(a.urlPrefix, "");
+  assert.equal(a.serverName, "waitress.invalid");
+  assert.equal(a.channelRequestLookahead, 0);
+  assert.equal(a.trustedProxy, undefined);
+  assert.equal(a.trustedProxyCount, 1);
+  assert.deepEqual([...a.trustedProxyHeaders], []);
+  assert.equal(a.clearUntrustedProxyHeaders, true);
+  assert.equal(a.logUntrustedProxyHeaders, false);
+  assert.equal(a.unixSocketPerms, 0o600);
+});
+
+test("adjustments: url prefix is normalised as waitress's slash_fixed_str", () => {
+  assert.equal(normalizeUrlPrefix("app/"), "/app");
+  assert.equal(normalizeUrlPrefix("//app//x//"), "/app//x");
+  assert.equal(normalizeUrlPrefix("/"), "/");
+  assert.equal(normalizeUrlPrefix("   "), "");
+});
+
+test("adjustments: listen entries split on the last colon, brackets removed", () => {
+  assert.deepEqual(splitListenEntry("127.0.0.1:81", 8080), { host: "127.0.0.1", port: 81 });
+  assert.deepEqual(splitListenEntry("[::1]:81", 8080), { host: "::1", port: 81 });
+  assert.deepEqual(splitListenEntry("[::1]", 8080), { host: "::1", port: 8080 });
+  assert.deepEqual(splitListenEntry("example.com", 9), { host: "example.com", port: 9 });
+  const a = resolveAdjustments({ listen: ["*:0", "127.0.0.1:5000 127.0.0.1:5000"] });
+  assert.deepEqual(a.binds.map((b) => b.transport === "tcp" ? `${b.hostname}|${b.port}` : ""), [
+    "0.0.0.0|0",
+    "::|0",
+    "127.0.0.1|5000",
+  ]);
+});
+
+test("adjustments: bad values name the option", () => {
+  assert.throws(() => resolveAdjustments({ threads: "abc" as unknown as number }), (e: unknown) => {
+    assert.ok(e instanceof OptionError);
+    assert.equal(e.option, "threads");
+    assert.match(e.message, /threads \(--threads\).*integer/);
+    return true;
+  });
+  assert.throws(() => resolveAdjustments({ threads: 0 }), /at least 1/);
+  assert.throws(() => resolveAdjustments({ listen: "a:1", port: 2 }), /listen cannot be combined/);
+  assert.throws(() => resolveAdjustments({ unixSocket: "/tmp/x", host: "a" }), OptionError);
+  assert.throws(() => resolveAdjustments({ trustedProxyHeaders: "x-forwarded-for" }), /requires trustedProxy/);
+  assert.throws(
+    () => resolveAdjustments({ trustedProxy: "*", trustedProxyHeaders: "forwarded x-forwarded-for" }),
+    /mutually exclusive/,
+  );
+  assert.throws(() => resolveAdjustments({ trustedProxy: "*", trustedProxyHeaders: "x-bogus" }), /Unknown trusted/);
+  assert.throws(() => resolveAdjustments({ bogus: 1 } as never), /Unknown option "bogus"/);
+  assert.throws(() => resolveAdjustments({ unixSocketPerms: "999" }), /octal/);
+  assert.throws(() => parseBoolean("ipv4", "maybe"), /ipv4 \(--ipv4\)/);
+});
+
+test("adjustments: strings from the CLI are cast like waitress's", () => {
+  const a = resolveAdjustments({
+    threads: "8" as unknown as number,
+    exposeTracebacks: "yes" as unknown as boolean,
+    unixSocketPerms: "660",
+    trustedProxy: "10.0.0.1",
+    trustedProxyHeaders: "X-Forwarded-For x-forwarded-proto",
+  });
+  assert.equal(a.threads, 8);
+  assert.equal(a.exposeTracebacks, true);
+  assert.equal(a.unixSocketPerms, 0o660);
+  assert.deepEqual([...a.trustedProxyHeaders].sort(), ["x-forwarded-for", "x-forwarded-proto"]);
+  assert.deepEqual([...resolveAdjustments({ trustedProxy: "*" }).trustedProxyHeaders], ["x-forwarded-proto"]);
+});
+
+test("adjustments: every table row has a hyphenated flag matching its name", () => {
+  for (const [name, spec] of Object.entries(OPTION_TABLE)) {
+    assert.equal(spec.flag, name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
+  }
+});
