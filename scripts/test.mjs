@@ -10,7 +10,7 @@
 //   npm test -- tests/parser.test.ts   only these files
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { join, dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -73,7 +73,9 @@ const RUNNERS = {
   deno: {
     argv: ["test", "-A", "--no-check", ...testFiles],
     counts: (out) => {
-      const m = strip(out).match(/^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/m);
+      const m = strip(out).match(
+        /^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/m,
+      );
       return m ? { passed: Number(m[1]), failed: Number(m[3]) } : { passed: NaN, failed: NaN };
     },
   },
