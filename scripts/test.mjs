@@ -58,6 +58,7 @@ function run(cmd, argv, extraEnv = {}) {
   });
 }
 
+// deno-lint-ignore no-control-regex -- ANSI colour codes are control characters by definition
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const num = (re, text) => {
   const m = strip(text).match(re);
