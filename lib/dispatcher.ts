@@ -1,0 +1,76 @@
+/**
+ * waitress's worker pool, for an event loop: `threads` bounds how many
+ * requests the application is processing at once; the rest wait in arrival
+ * order. A slot is held from the call of the handler until its response has
+ * been produced into the connection's output buffer, as a waitress worker
+ * thread is.
+ *
+ * @module
+ */
+
+/** Bounded concurrency with a FIFO queue. */
+export class Dispatcher {
+  #limit: number;
+  #active = 0;
+  #waiting: Array<() => void> = [];
+  #head = 0;
+
+  /** Allows `limit` tasks at once. */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Tasks waiting for a slot. */
+  get queued(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#waiting.length; i++) if (this.#waiting[i] !== cancelled) n++;
+    return n;
+  }
+
+  /**
+   * Runs `start` now if a slot is free (returning true), otherwise queues it
+   * and returns false. `start` must lead to exactly one `release()`.
+   */
+  run(start: () => void): boolean {
+    if (this.#active < this.#limit) {
+      this.#active++;
+      start();
+      return true;
+    }
+    this.#waiting.push(start);
+    return false;
+  }
+
+  /** Frees a slot and starts the longest-waiting task, if any. */
+  release(): void {
+    while (this.#head < this.#waiting.length) {
+      const next = this.#waiting[this.#head];
+      this.#waiting[this.#head++] = cancelled;
+      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+        this.#waiting = this.#waiting.slice(this.#head);
+        this.#head = 0;
+      }
+      if (next === cancelled) continue;
+      // The slot passes straight to the next task: #active is unchanged.
+      next();
+      return;
+    }
+    this.#active--;
+  }
+
+  /** Removes a queued task that is no longer wanted (its connection went away). */
+  cancel(start: () => void): boolean {
+    const i = this.#waiting.indexOf(start, this.#head);
+    if (i < 0) return false;
+    this.#waiting[i] = cancelled;
+    return true;
+  }
+}
+
+/** Marks a queue entry whose task was cancelled. */
+function cancelled(): void {}

@@ -1,0 +1,79 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InputBuffer, openTempFileCount, OutputBuffer } from "../lib/buffers.ts";
+import { Dispatcher } from "../lib/dispatcher.ts";
+
+const bytes = (n: number, seed = 0) => new Uint8Array(n).map((_, i) => (i + seed) % 256);
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of stream) parts.push(p);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) (out.set(p, o), o += p.length);
+  return out;
+}
+
+test("buffers: an input buffer copies what it is given and stays in memory under the limit", async () => {
+  const b = new InputBuffer(100);
+  const chunk = bytes(50);
+  b.append(chunk);
+  chunk.fill(0);
+  assert.equal(b.inFile, false);
+  assert.deepEqual(b.bytes(), bytes(50));
+  assert.deepEqual(await readAll(b.stream()), bytes(50));
+  b.dispose();
+});
+
+test("buffers: an input buffer spills to an unlinked temporary file above the limit", async () => {
+  const before = openTempFileCount();
+  const b = new InputBuffer(100);
+  for (let i = 0; i < 10; i++) b.append(bytes(50, i * 50));
+  assert.equal(b.inFile, true);
+  assert.equal(openTempFileCount(), before + 1);
+  assert.equal(b.length, 500);
+  assert.deepEqual(b.bytes(), bytes(500));
+  assert.deepEqual(await readAll(b.stream()), bytes(500));
+  b.dispose();
+  assert.equal(openTempFileCount(), before);
+});
+
+test("buffers: an output buffer keeps order across memory and file, and frees the file once drained", () => {
+  const before = openTempFileCount();
+  const out = new OutputBuffer(100);
+  out.append(bytes(60, 0));
+  out.append(bytes(60, 60)); // over the limit: goes to the file
+  out.append(bytes(10, 120));
+  assert.equal(out.length, 130);
+  assert.equal(out.inFile, true);
+  const got: number[] = [];
+  for (let c = out.take(16); c !== null; c = out.take(16)) got.push(...c);
+  assert.deepEqual(Uint8Array.from(got), bytes(130));
+  assert.equal(out.length, 0);
+  assert.equal(out.inFile, false);
+  assert.equal(openTempFileCount(), before);
+  out.append(bytes(5));
+  assert.equal(out.inFile, false);
+  out.dispose();
+});
+
+test("dispatcher: runs at most `limit` tasks and starts the rest in arrival order", () => {
+  const d = new Dispatcher(2);
+  const started: number[] = [];
+  const task = (i: number) => () => started.push(i);
+  for (let i = 1; i <= 5; i++) d.run(task(i));
+  assert.deepEqual(started, [1, 2]);
+  assert.equal(d.queued, 3);
+  d.release();
+  assert.deepEqual(started, [1, 2, 3]);
+  const four = task(40);
+  d.run(four);
+  assert.equal(d.cancel(four), true);
+  d.release();
+  d.release();
+  d.release();
+  assert.deepEqual(started, [1, 2, 3, 4, 5]);
+  assert.equal(d.active, 1, "five tasks, four finished");
+  d.release();
+  assert.equal(d.active, 0);
+});
