@@ -147,13 +147,14 @@ export class InputBuffer {
     return concat(this.#chunks, this.#length);
   }
 
-  /** A fresh stream over the body, read in 64 KiB pieces from memory or the file. */
-  stream(): ReadableStream<Uint8Array> {
+  /** A fresh stream over the body, read in 64 KiB pieces from memory or the file; `onRead` runs at the first pull. */
+  stream(onRead?: () => void): ReadableStream<Uint8Array> {
     let position = 0;
     let index = 0;
     return new ReadableStream<Uint8Array>({
       type: "bytes",
       pull: (controller) => {
+        onRead?.();
         if (this.#file) {
           if (position >= this.#length) return closeStream(controller);
           const chunk = this.#file.readAt(position, Math.min(READ_CHUNK, this.#length - position));

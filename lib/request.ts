@@ -63,12 +63,12 @@ export class ServerRequest {
   /** The body as a stream, or null when the request had none. */
   get body(): ReadableStream<Uint8Array> | null {
     if (this.#body === null) return null;
-    return this.#stream ??= this.#body.stream();
+    return this.#stream ??= this.#body.stream(() => this.#used = true);
   }
 
   /** True once the body has been read (or its stream taken and read). */
   get bodyUsed(): boolean {
-    return this.#used || (this.#stream !== null && isDisturbed(this.#stream));
+    return this.#used;
   }
 
   /** Aborts when the client goes away before the response is complete; never after a success. */
@@ -163,7 +163,7 @@ export class ServerRequest {
   }
 
   #consume(): Uint8Array<ArrayBuffer> {
-    if (this.bodyUsed) throw new TypeError("Request body is already used");
+    if (this.#used || this.#stream?.locked) throw new TypeError("Request body is already used");
     this.#used = true;
     if (this.#body === null) return new Uint8Array(0);
     if (this.#stream !== null) {
@@ -185,11 +185,6 @@ export class ServerRequest {
 /** Aborts a request's signal (engine use only). */
 export function abortServerRequest(request: ServerRequest, reason: unknown): void {
   ServerRequest.abort(request, reason);
-}
-
-function isDisturbed(stream: ReadableStream): boolean {
-  // A locked stream has a reader; the standard exposes no "disturbed" flag.
-  return stream.locked;
 }
 
 // `instanceof Request` holds, and Object.prototype.toString says "Request".

@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InputBuffer } from "../lib/buffers.ts";
+import { abortServerRequest, ServerRequest } from "../lib/request.ts";
+
+function body(text: string): InputBuffer {
+  const b = new InputBuffer(1024);
+  b.append(new TextEncoder().encode(text));
+  return b;
+}
+
+test("request: is a Request with lazy url, method and headers", () => {
+  const r = new ServerRequest("GET", "http://h/x?y=1", ["x-a", "1", "x-a", "2", "host", "h"], null);
+  assert.ok(r instanceof Request);
+  assert.equal(Object.prototype.toString.call(r), "[object Request]");
+  assert.equal(r.method, "GET");
+  assert.equal(r.url, "http://h/x?y=1");
+  assert.equal(r.headers.get("x-a"), "1, 2");
+  assert.equal(r.body, null);
+  assert.equal(r.bodyUsed, false);
+  assert.equal(r.signal.aborted, false);
+});
+
+test("request: a GET body is readable (waitress hands every body to the app)", async () => {
+  const r = new ServerRequest("GET", "http://h/", [], body("payload"));
+  assert.ok(r.body instanceof ReadableStream);
+  assert.equal(await r.clone().text(), "payload");
+  assert.equal(await r.text(), "payload");
+  assert.equal(r.bodyUsed, true);
+  await assert.rejects(r.text(), TypeError);
+});
+
+test("request: json, formData, blob and arrayBuffer", async () => {
+  const j = new ServerRequest("POST", "http://h/", [], body('{"a":1}'));
+  assert.deepEqual(await j.json(), { a: 1 });
+  const f = new ServerRequest("POST", "http://h/", ["content-type", "application/x-www-form-urlencoded"], body("a=1&b=x"));
+  const form = await f.formData();
+  assert.equal(form.get("b"), "x");
+  const b = new ServerRequest("POST", "http://h/", ["content-type", "text/plain"], body("blob"));
+  const blob = await b.blob();
+  assert.match(blob.type, /^text\/plain/); // Bun adds ";charset=utf-8"
+  assert.equal(await blob.text(), "blob");
+  const a = new ServerRequest("POST", "http://h/", [], body("abc"));
+  assert.equal((await a.arrayBuffer()).byteLength, 3);
+});
+
+test("request: the body stream reads the whole body", async () => {
+  const r = new ServerRequest("PUT", "http://h/", [], body("streamed"));
+  let text = "";
+  for await (const chunk of r.body as ReadableStream<Uint8Array>) text += new TextDecoder().decode(chunk);
+  assert.equal(text, "streamed");
+  assert.equal(r.bodyUsed, true);
+});
+
+test("request: the signal aborts when the engine says the client left, even if taken later", () => {
+  const early = new ServerRequest("GET", "http://h/", [], null);
+  const s = early.signal;
+  abortServerRequest(early, new Error("gone"));
+  assert.equal(s.aborted, true);
+  const late = new ServerRequest("GET", "http://h/", [], null);
+  abortServerRequest(late, new Error("gone"));
+  assert.equal(late.signal.aborted, true);
+});
+
+test("request: a real Request can be built from it for forwarding", async () => {
+  const r = new ServerRequest("POST", "http://h/p", ["content-type", "text/plain"], body("fwd"));
+  const real = new Request("http://upstream/p", r as unknown as Request);
+  assert.equal(real.method, "POST");
+  assert.equal(real.headers.get("content-type"), "text/plain");
+  assert.equal(await real.text(), "fwd");
+});
