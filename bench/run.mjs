@@ -1,0 +1,726 @@
+#!/usr/bin/env node
+// Side-by-side benchmark: our engine on Node 24, Deno and Bun against each
+// runtime's native server, @hono/node-server and Python waitress.
+//
+//   npm run bench                      full run (about 10 minutes)
+//   node bench/run.mjs --quick         smoke test (a few seconds per target)
+//   node bench/run.mjs --write-results also rewrite bench/RESULTS.md
+//
+// Other flags: --targets=ours-node,node-http  --scenarios=hello,idle
+//              --rounds=N  --duration=SECONDS  --warmup=SECONDS  --idle=COUNT
+//
+// Plain JavaScript so that it runs on whatever Node started it. See
+// bench/README.md for the method.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import { dirname, join, relative } from "node:path";
+import process from "node:process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = join(benchDir, "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const HOST = "127.0.0.1";
+const MiB = 1024 * 1024;
+const UPLOAD_BYTES = MiB;
+const SERVER_CORE = "0";
+const CLIENT_CORE = "1";
+
+// ---------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 12).join("\n"));
+  process.exit(0);
+}
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const list = (name) => value(name)?.split(",").map((s) => s.trim()).filter(Boolean);
+const quick = flag("quick");
+const config = {
+  quick,
+  rounds: Number(value("rounds") ?? (quick ? 1 : 5)),
+  durationS: Number(value("duration") ?? (quick ? 1 : 3)),
+  warmupS: Number(value("warmup") ?? (quick ? 0 : 2)),
+  idleConnections: Number(value("idle") ?? (quick ? 200 : 1000)),
+  streamMiB: quick ? 16 : 64,
+  pipelineDepth: 16,
+  uploadBytes: UPLOAD_BYTES,
+};
+const writeResults = flag("write-results");
+
+// ---------------------------------------------------------------- helpers
+
+const log = (...a) => console.error("[bench]", ...a);
+
+function have(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function findPython() {
+  for (const py of ["/usr/bin/python3", "python3", "python"]) {
+    const r = spawnSync(py, ["-c", "import waitress"], { stdio: "ignore" });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function firstLine(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 20_000 });
+  return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n")[0] ?? "";
+}
+
+/** Installs wrk and python3-waitress with apt-get when they are missing and we are root. */
+function ensureTools() {
+  let python = findPython();
+  const missing = [];
+  if (!have("wrk")) missing.push("wrk");
+  if (!python) missing.push("python3-waitress");
+  if (missing.length) {
+    if (process.getuid?.() === 0 && have("apt-get")) {
+      log(`installing ${missing.join(" ")} with apt-get`);
+      const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+      let r = spawnSync("apt-get", ["install", "-y", ...missing], { stdio: "inherit", env, timeout: 600_000 });
+      if (r.status !== 0) {
+        spawnSync("apt-get", ["update"], { stdio: "inherit", env, timeout: 600_000 });
+        r = spawnSync("apt-get", ["install", "-y", ...missing], { stdio: "inherit", env, timeout: 600_000 });
+      }
+      python = findPython();
+    } else {
+      log(`missing ${missing.join(" ")}; install them (apt-get install -y ${missing.join(" ")})`);
+    }
+  }
+  if (!have("wrk")) {
+    log("wrk is required");
+    process.exit(2);
+  }
+  if (!have("taskset")) log("taskset not found: server and client will not be pinned to cores");
+  return { python, taskset: have("taskset") };
+}
+
+function pinned(core, cmd, args, tools) {
+  return tools.taskset ? ["taskset", ["-c", core, cmd, ...args]] : [cmd, args];
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** One HTTP request with node:http; resolves { status, bytes, text }. */
+function request(port, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port, method, path, agent: false, timeout: 30_000 }, (res) => {
+      let bytes = 0;
+      const parts = [];
+      res.on("data", (d) => {
+        bytes += d.length;
+        if (parts.length < 4) parts.push(d);
+      });
+      res.on(
+        "end",
+        () => resolve({ status: res.statusCode, bytes, text: Buffer.concat(parts).toString("latin1").slice(0, 200) }),
+      );
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function readRssKiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m ? Number(m[1]) : NaN;
+}
+
+// ---------------------------------------------------------------- targets
+
+function targetList(tools) {
+  const node = bin("node"), deno = bin("deno"), bun = bin("bun");
+  const s = (f) => join("bench", "servers", f);
+  const all = [
+    { id: "ours-node", label: "ours on Node", runtime: "node", ours: true, cmd: [node, s("ours.ts")] },
+    { id: "ours-deno", label: "ours on Deno", runtime: "deno", ours: true, cmd: [deno, "run", "-A", s("ours.ts")] },
+    { id: "ours-bun", label: "ours on Bun", runtime: "bun", ours: true, cmd: [bun, s("ours.ts")] },
+    { id: "node-http", label: "node:http", runtime: "node", cmd: [node, s("node-http.mjs")] },
+    { id: "hono-node", label: "@hono/node-server", runtime: "node", cmd: [node, s("hono-node.mjs")] },
+    { id: "deno-serve", label: "Deno.serve", runtime: "deno", cmd: [deno, "run", "-A", s("deno-serve.ts")] },
+    { id: "bun-serve", label: "Bun.serve", runtime: "bun", cmd: [bun, s("bun-serve.ts")] },
+    { id: "waitress", label: "Python waitress", runtime: "python", cmd: [tools.python, s("waitress_app.py")] },
+  ];
+  const wanted = list("targets");
+  return all
+    .filter((t) => !wanted || wanted.includes(t.id))
+    .filter((t) => {
+      if (t.cmd[0]) return true;
+      log(`skipping ${t.id}: python3 with waitress not found`);
+      return false;
+    })
+    .map((t, i) => ({ ...t, port: 18080 + i }));
+}
+
+const NATIVE = { node: "node-http", deno: "deno-serve", bun: "bun-serve" };
+
+const children = new Set();
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    for (const c of children) c.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
+async function startTarget(t, tools) {
+  const [cmd, args] = pinned(SERVER_CORE, t.cmd[0], t.cmd.slice(1), tools);
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, PORT: String(t.port), NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  t.child = child;
+  t.pid = child.pid;
+  t.log = "";
+  const keep = (d) => {
+    t.log = (t.log + d).slice(-4000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  child.on("exit", (code, signal) => {
+    children.delete(child);
+    t.exited = `exit ${code ?? signal}`;
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !t.exited) {
+    try {
+      const r = await request(t.port, "GET", "/");
+      if (r.status === 200) break;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  // Sanity: the three routes answer what the scenarios expect.
+  try {
+    if (t.exited) throw new Error(t.exited);
+    const hello = await request(t.port, "GET", "/");
+    if (hello.status !== 200 || hello.text !== "Hello World") throw new Error(`GET / -> ${hello.status} ${hello.text}`);
+    const up = await request(t.port, "POST", "/upload", Buffer.alloc(UPLOAD_BYTES, 120));
+    if (up.status !== 200 || up.text !== String(UPLOAD_BYTES)) {
+      throw new Error(`POST /upload -> ${up.status} ${up.text}`);
+    }
+    const st = await request(t.port, "GET", "/stream?mib=1");
+    if (st.status !== 200 || st.bytes !== MiB) throw new Error(`GET /stream?mib=1 -> ${st.status}, ${st.bytes} bytes`);
+    t.ok = true;
+  } catch (e) {
+    t.ok = false;
+    t.error = String(e?.message ?? e);
+    log(`${t.id} unavailable: ${t.error}\n${t.log.trim().split("\n").slice(-8).join("\n")}`);
+    await stopTarget(t);
+  }
+}
+
+async function stopTarget(t) {
+  const c = t.child;
+  if (!c || t.exited) return;
+  c.kill("SIGTERM");
+  for (let i = 0; i < 30 && !t.exited; i++) await sleep(100);
+  if (!t.exited) c.kill("SIGKILL");
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const SCENARIOS = [
+  {
+    id: "idle",
+    title: `Idle keep-alive connections: RSS per connection`,
+    kind: "idle",
+    unit: "KiB/conn",
+    better: "lower",
+  },
+  { id: "hello", title: "Hello world, 50 connections", kind: "wrk", conns: 50, script: "hello.lua", unit: "req/s" },
+  {
+    id: "pipeline",
+    title: "Hello world, 50 connections, 16 pipelined requests each",
+    kind: "wrk",
+    conns: 50,
+    script: "pipeline.lua",
+    unit: "req/s",
+  },
+  {
+    id: "lat1",
+    title: "Hello world, 1 connection (latency)",
+    kind: "wrk",
+    conns: 1,
+    script: "hello.lua",
+    unit: "req/s",
+    latency: true,
+  },
+  {
+    id: "lat256",
+    title: "Hello world, 256 connections (latency)",
+    kind: "wrk",
+    conns: 256,
+    script: "hello.lua",
+    unit: "req/s",
+    latency: true,
+  },
+  {
+    id: "upload",
+    title: "1 MiB POST bodies, 8 connections",
+    kind: "wrk",
+    conns: 8,
+    script: "upload.lua",
+    unit: "MiB/s",
+    mibps: (s) => (s.requests * UPLOAD_BYTES) / MiB / (s.duration_us / 1e6),
+  },
+  {
+    id: "stream",
+    title: "Streamed response (64 KiB chunks), 1 connection",
+    kind: "wrk",
+    conns: 1,
+    script: "hello.lua",
+    path: () => `/stream?mib=${config.streamMiB}`,
+    timeout: "30s",
+    unit: "MiB/s",
+    mibps: (s) => s.bytes / MiB / (s.duration_us / 1e6),
+  },
+];
+
+function runWrk(t, sc, seconds, tools) {
+  const path = sc.path ? sc.path() : "/";
+  const args = [
+    "-t1",
+    `-c${sc.conns}`,
+    `-d${seconds}s`,
+    "--timeout",
+    sc.timeout ?? "5s",
+    "-s",
+    join(benchDir, "lua", sc.script),
+    `http://${HOST}:${t.port}${path}`,
+  ];
+  const [cmd, cargs] = pinned(CLIENT_CORE, "wrk", args, tools);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cargs, {
+      cwd: root,
+      env: {
+        ...process.env,
+        BENCH_LUA_DIR: join(benchDir, "lua"),
+        PIPELINE_DEPTH: String(config.pipelineDepth),
+        UPLOAD_BYTES: String(UPLOAD_BYTES),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.add(child);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 45) * 1000);
+    child.on("close", () => {
+      clearTimeout(timer);
+      children.delete(child);
+      const line = out.split("\n").find((l) => l.startsWith("BENCHJSON "));
+      if (!line) return resolve({ error: `wrk failed: ${out.trim().slice(-300)}` });
+      const s = JSON.parse(line.slice(10));
+      const e = s.errors;
+      const errors = e.connect + e.read + e.write + e.status + e.timeout;
+      const secs = s.duration_us / 1e6;
+      resolve({
+        rps: s.requests / secs,
+        mibps: sc.mibps ? sc.mibps(s) : undefined,
+        p50_ms: s.latency_us.p50 / 1000,
+        p99_ms: s.latency_us.p99 / 1000,
+        requests: s.requests,
+        errors,
+        errorDetail: errors ? e : undefined,
+      });
+    });
+  });
+}
+
+/** Opens config.idleConnections keep-alive connections; returns KiB of server RSS per connection. */
+async function runIdle(t, tools) {
+  await sleep(500);
+  const before = readRssKiB(t.pid);
+  const [cmd, args] = pinned(
+    CLIENT_CORE,
+    process.execPath,
+    [join(benchDir, "idle-client.mjs"), HOST, String(t.port), String(config.idleConnections)],
+    tools,
+  );
+  const child = spawn(cmd, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+  children.add(child);
+  const lines = [];
+  let waiter = null;
+  let buf = "";
+  let errText = "";
+  child.stderr.on("data", (d) => (errText += d));
+  child.stdout.on("data", (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      lines.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      waiter?.();
+    }
+  });
+  const exited = new Promise((r) => child.on("close", r));
+  const nextLine = async (ms) => {
+    const deadline = Date.now() + ms;
+    while (!lines.length && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => {
+        waiter = r;
+        setTimeout(r, 200);
+      });
+    }
+    return lines.length ? JSON.parse(lines.shift()) : null;
+  };
+  try {
+    const ready = await nextLine(90_000);
+    if (!ready) return { error: `idle client failed: ${errText.slice(-300)}` };
+    await sleep(1000);
+    const after = readRssKiB(t.pid);
+    child.stdin.write("check\n");
+    const check = await nextLine(10_000);
+    return {
+      kibPerConn: ready.ready ? (after - before) / ready.ready : NaN,
+      rssBeforeKiB: before,
+      rssAfterKiB: after,
+      opened: ready.ready,
+      failed: ready.failed,
+      alive: check?.alive,
+      errors: ready.failed + (ready.ready - (check?.alive ?? 0)),
+    };
+  } finally {
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+    children.delete(child);
+    await sleep(500); // let the server notice the closes before the next target
+  }
+}
+
+function summarise(sc, samples) {
+  const ok = samples.filter((s) => !s.error);
+  const key = sc.kind === "idle" ? "kibPerConn" : sc.mibps ? "mibps" : "rps";
+  const vals = ok.map((s) => s[key]);
+  const out = {
+    metric: key,
+    unit: sc.unit,
+    median: median(vals),
+    min: Math.min(...vals),
+    max: Math.max(...vals),
+    errors: ok.reduce((a, s) => a + (s.errors ?? 0), 0),
+    failedRounds: samples.length - ok.length,
+    samples,
+  };
+  if (sc.latency) {
+    out.p50_ms = median(ok.map((s) => s.p50_ms));
+    out.p99_ms = median(ok.map((s) => s.p99_ms));
+    out.p99_ms_min = Math.min(...ok.map((s) => s.p99_ms));
+    out.p99_ms_max = Math.max(...ok.map((s) => s.p99_ms));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- checks
+
+function computeChecks(results, targets) {
+  const has = (id) => targets.some((t) => t.id === id && t.ok);
+  const get = (sc, id, k = "median") => results[sc]?.[id]?.[k];
+  const checks = [];
+  const ratio = (name, sc, a, b, min, key = "median") => {
+    const x = get(sc, a, key), y = get(sc, b, key);
+    const measured = has(a) && has(b) && x > 0 && y > 0 ? x / y : null;
+    checks.push({
+      name,
+      scenario: sc,
+      target: `>= ${min}x`,
+      measured,
+      met: measured === null ? null : measured >= min,
+    });
+  };
+  for (const rt of ["node", "deno", "bun"]) {
+    const ours = `ours-${rt}`;
+    if (!targets.some((t) => t.id === ours)) continue;
+    const native = NATIVE[rt];
+    ratio(`${ours} / ${native} req/s`, "hello", ours, native, rt === "node" ? 1.0 : 0.8);
+    if (rt === "node") ratio(`${ours} / hono-node req/s`, "hello", ours, "hono-node", 1.2);
+    ratio(`${ours} / waitress req/s`, "hello", ours, "waitress", 4);
+    {
+      const x = get("lat256", ours, "p99_ms"), y = get("lat256", native, "p99_ms");
+      const measured = has(ours) && has(native) && x > 0 && y > 0 ? x / y : null;
+      checks.push({
+        name: `${ours} / ${native} p99 at 256 conns`,
+        scenario: "lat256",
+        target: "<= 2x",
+        measured,
+        met: measured === null ? null : measured <= 2,
+      });
+    }
+    ratio(`${ours} / ${native} 1 MiB upload MiB/s`, "upload", ours, native, 0.8);
+    {
+      const x = get("idle", ours);
+      const measured = has(ours) && Number.isFinite(x) ? x : null;
+      checks.push({
+        name: `${ours} RSS per idle keep-alive conn`,
+        scenario: "idle",
+        target: "<= 8 KiB",
+        measured,
+        unit: "KiB",
+        met: measured === null ? null : measured <= 8,
+      });
+    }
+  }
+  return checks;
+}
+
+// ---------------------------------------------------------------- output
+
+function fmt(n, digits) {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "-";
+  if (digits !== undefined) return n.toFixed(digits);
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString("en-US");
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+function scenarioRows(sc, targets, results) {
+  const header = ["target", `${sc.unit} (median)`, "min - max"];
+  if (sc.latency) header.push("p50 ms", "p99 ms", "p99 min - max");
+  header.push("errors");
+  const rows = [];
+  for (const t of targets) {
+    const r = results[sc.id]?.[t.id];
+    if (!r) {
+      rows.push([t.id, t.ok === false ? "unavailable" : "-", "", ...(sc.latency ? ["", "", ""] : []), ""]);
+      continue;
+    }
+    const row = [t.id, fmt(r.median), `${fmt(r.min)} - ${fmt(r.max)}`];
+    if (sc.latency) row.push(fmt(r.p50_ms, 3), fmt(r.p99_ms, 3), `${fmt(r.p99_ms_min, 3)} - ${fmt(r.p99_ms_max, 3)}`);
+    row.push(String(r.errors + (r.failedRounds ? ` (${r.failedRounds} failed rounds)` : "")));
+    rows.push(row);
+  }
+  return { header, rows };
+}
+
+function textTable({ header, rows }) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? "").length)));
+  const line = (cells) => cells.map((c, i) => String(c ?? "").padEnd(widths[i])).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function mdTable({ header, rows }) {
+  const esc = (c) => String(c ?? "").replaceAll("|", "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+function checkRows(checks) {
+  return {
+    header: ["check", "target", "measured", "status"],
+    rows: checks.map((c) => [
+      c.name,
+      c.target,
+      c.measured === null ? "-" : c.unit ? `${fmt(c.measured, 2)} ${c.unit}` : `${fmt(c.measured, 2)}x`,
+      c.met === null ? "n/a" : c.met ? "met" : "MISSED",
+    ]),
+  };
+}
+
+function ratioRows(results, targets) {
+  // Informational ratios for every scenario: ours / native, ours / hono, ours / waitress.
+  const ok = new Set(targets.filter((t) => t.ok).map((t) => t.id));
+  const rows = [];
+  for (const sc of SCENARIOS) {
+    for (const rt of ["node", "deno", "bun"]) {
+      const ours = `ours-${rt}`;
+      if (!ok.has(ours)) continue;
+      const cell = (ref) => {
+        const a = results[sc.id]?.[ours]?.median, b = results[sc.id]?.[ref]?.median;
+        return ok.has(ref) && a > 0 && b > 0 ? `${fmt(a / b, 2)}x` : "";
+      };
+      rows.push([
+        sc.id,
+        ours,
+        `${cell(NATIVE[rt])} ${NATIVE[rt]}`,
+        rt === "node" ? cell("hono-node") : "",
+        cell("waitress"),
+      ]);
+    }
+  }
+  return { header: ["scenario", "ours", "vs native", "vs hono-node", "vs waitress"], rows };
+}
+
+function machineInfo(tools) {
+  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? "unknown";
+  const pkgVersion = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    nproc: firstLine("nproc", []) || String(os.cpus().length),
+    cpu,
+    kernel: firstLine("uname", ["-r"]),
+    os: firstLine("sh", ["-c", ". /etc/os-release 2>/dev/null && echo $PRETTY_NAME"]),
+    versions: {
+      node: firstLine(bin("node"), ["--version"]),
+      deno: firstLine(bin("deno"), ["--version"]),
+      bun: firstLine(bin("bun"), ["--version"]),
+      "@hono/node-server": pkgVersion("@hono/node-server"),
+      hono: pkgVersion("hono"),
+      python: tools.python ? firstLine(tools.python, ["--version"]) : null,
+      waitress: tools.python
+        ? firstLine(tools.python, ["-c", "import importlib.metadata as m; print(m.version('waitress'))"])
+        : null,
+      wrk: firstLine("wrk", ["-v"]),
+      runner: process.version,
+    },
+  };
+}
+
+function resultsMarkdown(report) {
+  const { machine, config: c, targets, results, checks } = report;
+  const out = [];
+  out.push("# Benchmark results", "");
+  out.push(
+    `Generated by \`node bench/run.mjs${c.quick ? " --quick" : ""} --write-results\` on ${report.date}. ` +
+      "See [README.md](README.md) for the method. Loopback, server pinned to core 0 and wrk to core 1; " +
+      "figures are medians of interleaved rounds with min - max; ratios are computed within this one run.",
+    "",
+  );
+  out.push("## Machine", "");
+  out.push(`- nproc: ${machine.nproc}; CPU: ${machine.cpu}; kernel: ${machine.kernel}; OS: ${machine.os}`);
+  const v = machine.versions;
+  out.push(
+    `- Node ${v.node}, ${v.deno.replace(/ \(.*/, "")}, Bun ${v.bun}, @hono/node-server ${v["@hono/node-server"]} ` +
+      `(hono ${v.hono}), ${v.python} with waitress ${v.waitress}, ${v.wrk.replace(/ \[.*/, "")}`,
+  );
+  out.push(
+    `- ${c.rounds} rounds of ${c.durationS} s per target and scenario after a ${c.warmupS} s warm-up; ` +
+      `${c.idleConnections} idle connections; ${c.streamMiB} MiB streamed per response; ` +
+      `pipeline depth ${c.pipelineDepth}.`,
+    "",
+  );
+  const unavailable = targets.filter((t) => !t.ok);
+  if (unavailable.length) {
+    out.push(`Unavailable in this run: ${unavailable.map((t) => `${t.id} (${t.error})`).join("; ")}.`, "");
+  }
+  out.push("## Targets from the issue", "", mdTable(checkRows(checks)), "");
+  for (const sc of SCENARIOS) {
+    if (!results[sc.id]) continue;
+    out.push(`## ${sc.title}`, "", mdTable(scenarioRows(sc, targets, results)), "");
+  }
+  out.push("## Ratios, every scenario", "", mdTable(ratioRows(results, targets)), "");
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  const tools = ensureTools();
+  const targets = targetList(tools);
+  const wanted = list("scenarios");
+  const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.id));
+  const machine = machineInfo(tools);
+  log(`machine: ${machine.nproc} cpus, ${machine.cpu}, kernel ${machine.kernel}`);
+  log(`config: ${JSON.stringify(config)}`);
+
+  for (const t of targets) {
+    log(`starting ${t.id} on port ${t.port}`);
+    await startTarget(t, tools);
+  }
+  const live = () => targets.filter((t) => t.ok && !t.exited);
+  const results = {};
+
+  for (const sc of scenarios) {
+    log(`scenario ${sc.id}: ${sc.title}`);
+    results[sc.id] = {};
+    const samples = new Map(live().map((t) => [t.id, []]));
+    if (config.warmupS > 0) {
+      // Idle: warm up with hello world so JIT and first-request allocations are not counted per connection.
+      const warm = sc.kind === "wrk" ? sc : SCENARIOS.find((s) => s.id === "hello");
+      for (const t of live()) await runWrk(t, warm, config.warmupS, tools);
+    }
+    for (let round = 0; round < config.rounds; round++) {
+      for (const t of live()) {
+        const s = sc.kind === "idle" ? await runIdle(t, tools) : await runWrk(t, sc, config.durationS, tools);
+        if (t.exited) s.error = `server died (${t.exited}): ${t.log.slice(-300)}`;
+        samples.get(t.id)?.push(s);
+        const shown = s.error ??
+          (sc.kind === "idle"
+            ? `${fmt(s.kibPerConn)} KiB/conn (${s.opened} opened, ${s.alive} alive)`
+            : `${fmt(s.mibps ?? s.rps)} ${sc.unit}${
+              sc.latency ? ` p50 ${fmt(s.p50_ms, 3)} ms p99 ${fmt(s.p99_ms, 3)} ms` : ""
+            }` +
+              (s.errors ? ` errors ${JSON.stringify(s.errorDetail)}` : ""));
+        log(`  round ${round + 1}/${config.rounds} ${t.id}: ${shown}`);
+      }
+    }
+    for (const [id, ss] of samples) results[sc.id][id] = summarise(sc, ss);
+  }
+
+  for (const t of targets) await stopTarget(t);
+
+  const checks = computeChecks(results, targets);
+  const report = {
+    date: new Date().toISOString(),
+    elapsedS: Math.round((Date.now() - started) / 1000),
+    machine,
+    config,
+    targets: targets.map(({ id, label, runtime, ours, port, ok, error }) => ({
+      id,
+      label,
+      runtime,
+      ours: !!ours,
+      port,
+      ok,
+      error,
+    })),
+    results,
+    checks,
+  };
+
+  console.log("");
+  for (const sc of scenarios) {
+    console.log(`== ${sc.title}`);
+    console.log(textTable(scenarioRows(sc, report.targets, results)));
+    console.log("");
+  }
+  console.log("== Ratios (ours / reference, medians of this run)");
+  console.log(textTable(ratioRows(results, report.targets)));
+  console.log("");
+  console.log("== Targets from the issue");
+  console.log(textTable(checkRows(checks)));
+  console.log("");
+
+  const outDir = join(benchDir, "out");
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `results-${report.date.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+  console.log(`JSON: ${relative(root, file)}`);
+  if (writeResults) {
+    writeFileSync(join(benchDir, "RESULTS.md"), resultsMarkdown(report));
+    console.log("wrote bench/RESULTS.md");
+  }
+  console.log(`elapsed ${report.elapsedS} s`);
+}
+
+await main();
