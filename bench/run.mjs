@@ -443,7 +443,7 @@ function computeChecks(results, targets) {
     checks.push({
       name,
       scenario: sc,
-      target: `>= ${min}x`,
+      target: `>= ${min.toFixed(1)}x`,
       measured,
       met: measured === null ? null : measured >= min,
     });
