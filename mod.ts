@@ -13,3 +13,9 @@ export { serve } from "./lib/server.ts";
 export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server } from "./lib/types.ts";
 export type { Logger, OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
 export { OPTION_TABLE, OptionError } from "./lib/adjustments.ts";
+
+import { isMainModule, runCli } from "./lib/runner.ts";
+
+// `deno run -A mod.ts ...` (or jsr:@x/waitress) runs the command line. No
+// top-level await, so that importing the library stays synchronous.
+if (isMainModule(import.meta)) runCli();

@@ -1,0 +1,11 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * `waitress-serve [OPTS] MODULE:OBJECT`: serves a Fetch application with
+ * waitress's semantics. Run it with `deno run -A cli.ts`, `bun cli.ts` or
+ * `node cli.ts` (Node 24 strips the types); `--help` lists every option.
+ *
+ * @module
+ */
+import { isMainModule, runCli } from "./lib/runner.ts";
+
+if (isMainModule(import.meta)) runCli();
