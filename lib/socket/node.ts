@@ -1,0 +1,193 @@
+/**
+ * The socket contract over `node:net` (Node 24). Also loadable by Deno and
+ * Bun, but `index.ts` only picks it on Node: their node:net emulations have
+ * had half-close bugs, so they use their native APIs.
+ *
+ * @module
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+
+const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
+
+/** One accepted node:net socket. Node's stream layer owns the write queue and the high-water mark. */
+class NodeConnection implements Connection {
+  readonly remote: SocketAddress;
+  readonly #socket: Socket;
+  #handlers: ConnectionHandlers | undefined;
+  #error: unknown;
+  #closed = false;
+  #readingPaused = false;
+
+  constructor(socket: Socket, transport: "tcp" | "unix") {
+    this.#socket = socket;
+    this.remote = transport === "unix" ? UNIX_PEER : {
+      transport: "tcp",
+      // Undefined when the peer reset before we looked; the connection is dead then anyway.
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    };
+    // Listeners go on at accept time, so a parked socket's reset is never an uncaught 'error'.
+    socket.on("error", (error: unknown) => {
+      this.#error ??= error;
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      const handlers = this.#handlers;
+      if (handlers) handlers.onClose(this.#error);
+    });
+  }
+
+  /** True once the socket is gone (used to skip parked sockets that died before hand-over). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  start(handlers: ConnectionHandlers): void {
+    this.#handlers = handlers;
+    const socket = this.#socket;
+    // One bound method per connection, never a closure per chunk.
+    socket.on("data", handlers.onData.bind(handlers));
+    socket.on("end", handlers.onEnd.bind(handlers));
+    socket.on("drain", handlers.onDrain.bind(handlers));
+    // pauseOnConnect left the handle unread; 'end' only comes once reading runs (nodejs/node#35825).
+    if (!this.#readingPaused) socket.resume();
+  }
+
+  write(data: Uint8Array): boolean {
+    const socket = this.#socket;
+    // Writing after end() would raise ERR_STREAM_WRITE_AFTER_END through 'error'; the contract says no-op.
+    if (this.#closed || socket.destroyed || socket.writableEnded) return false;
+    return socket.write(data);
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  pauseReading(): void {
+    this.#readingPaused = true;
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#readingPaused = false;
+    if (this.#handlers) this.#socket.resume();
+  }
+
+  closeWrite(): void {
+    const socket = this.#socket;
+    // With allowHalfOpen, end() sends FIN after the queue and keeps the read side open.
+    if (!socket.destroyed && !socket.writableEnded) socket.end();
+  }
+
+  close(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    // Once the FIN is out, drop the read side as well: close means both directions.
+    if (socket.writableFinished) {
+      socket.destroy();
+      return;
+    }
+    socket.once("finish", () => socket.destroy());
+    if (!socket.writableEnded) socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** A node:net server; parks accepted sockets (unread) while accepting is paused. */
+class NodeListener implements Listener {
+  readonly address: SocketAddress;
+  readonly #server: Server;
+  readonly #onConnection: (conn: Connection) => void;
+  readonly #transport: "tcp" | "unix";
+  #paused = false;
+  #parked: NodeConnection[] = [];
+
+  constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
+    this.#server = server;
+    this.#onConnection = onConnection;
+    this.#transport = spec.transport;
+    const addr = server.address();
+    this.address = spec.transport === "unix" || addr === null || typeof addr === "string"
+      ? { transport: "unix", hostname: spec.transport === "unix" ? spec.path : String(addr), port: 0 }
+      : { transport: "tcp", hostname: addr.address, port: addr.port };
+    server.on("connection", (socket: Socket) => this.#accept(socket));
+    // Accept errors (EMFILE...) are reported on the server; never let them escape as uncaught.
+    server.on("error", () => {});
+  }
+
+  #accept(socket: Socket): void {
+    const conn = new NodeConnection(socket, this.#transport);
+    if (this.#paused) this.#parked.push(conn);
+    else this.#onConnection(conn);
+  }
+
+  pauseAccepting(): void {
+    this.#paused = true;
+  }
+
+  resumeAccepting(): void {
+    this.#paused = false;
+    const parked = this.#parked;
+    this.#parked = [];
+    for (let i = 0; i < parked.length; i++) {
+      // A connection the app was told to hold could be paused again by the callback; keep order.
+      if (this.#paused) {
+        this.#parked = parked.slice(i).concat(this.#parked);
+        return;
+      }
+      const conn = parked[i];
+      if (!conn.closed) this.#onConnection(conn);
+    }
+  }
+
+  close(): Promise<void> {
+    // Parked sockets were never handed over, so nobody else would ever close them.
+    for (const conn of this.#parked) conn.destroy();
+    this.#parked = [];
+    // server.close() stops listening (and unlinks a unix path) at once; its callback waits for
+    // every connection, which is not what Listener.close promises.
+    if (this.#server.listening) this.#server.close();
+    return Promise.resolve();
+  }
+}
+
+function describe(spec: ListenSpec): string {
+  if (spec.transport === "unix") return `unix:${spec.path}`;
+  return spec.hostname.includes(":") ? `[${spec.hostname}]:${spec.port}` : `${spec.hostname}:${spec.port}`;
+}
+
+function listen(spec: ListenSpec, onConnection: (conn: Connection) => void): Promise<Listener> {
+  // pauseOnConnect: sockets stay unread until start(), so parked ones push back via TCP.
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+  return new Promise<Listener>((resolve, reject) => {
+    const onError = (error: Error & { code?: string }) => {
+      const code = error.code ? ` (${error.code})` : "";
+      reject(Object.assign(new Error(`cannot listen on ${describe(spec)}: ${error.message}${code}`, { cause: error }), {
+        code: error.code,
+      }));
+    };
+    server.once("error", onError);
+    server.once("listening", () => {
+      server.off("error", onError);
+      resolve(new NodeListener(server, spec, onConnection));
+    });
+    if (spec.transport === "unix") {
+      server.listen({ path: spec.path, backlog: spec.backlog });
+    } else {
+      server.listen({
+        host: spec.hostname,
+        port: spec.port,
+        backlog: spec.backlog,
+        ipv6Only: spec.ipv6Only === true && spec.hostname.includes(":"),
+      });
+    }
+  });
+}
+
+/** The node:net implementation of the socket contract. */
+export const nodeSocketRuntime: SocketRuntime = { name: "node", listen };
