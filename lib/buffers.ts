@@ -152,17 +152,16 @@ export class InputBuffer {
     let position = 0;
     let index = 0;
     return new ReadableStream<Uint8Array>({
-      type: "bytes",
       pull: (controller) => {
         onRead?.();
         if (this.#file) {
-          if (position >= this.#length) return closeStream(controller);
+          if (position >= this.#length) return controller.close();
           const chunk = this.#file.readAt(position, Math.min(READ_CHUNK, this.#length - position));
           position += chunk.length;
           controller.enqueue(chunk);
           return;
         }
-        if (index >= this.#chunks.length) return closeStream(controller);
+        if (index >= this.#chunks.length) return controller.close();
         // Hand out copies: the application may transfer or mutate what it reads.
         controller.enqueue(this.#chunks[index++].slice());
       },
@@ -175,12 +174,6 @@ export class InputBuffer {
     this.#file?.close();
     this.#file = null;
   }
-}
-
-function closeStream(controller: ReadableByteStreamController): void {
-  controller.close();
-  // A BYOB reader may be waiting on a view it handed us; close() does not answer it.
-  controller.byobRequest?.respond(0);
 }
 
 /**

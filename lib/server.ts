@@ -1,16 +1,181 @@
 /**
- * Listeners, connection limit, idle sweep, graceful close.
+ * The server (waitress's server.py): binds every listener, accepts
+ * connections into channels, holds new connections while `connectionLimit`
+ * are open, sweeps idle connections every `cleanupInterval` seconds, and
+ * stops gracefully (`shutdown`) or at once (`close`).
  *
  * @module
  */
-import type { App, ServeInit, Server } from "./types.ts";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
+import { Channel, type ChannelHost } from "./channel.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { loadSocketRuntime } from "./socket/index.ts";
+import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
+import { handlerOf } from "./task.ts";
+import type { App, BoundAddr, Handler, ServeInit, Server } from "./types.ts";
+import { consoleLogger } from "./utilities.ts";
+
+/** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
+export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
+  if (transport === "unix") return `http://unix:${hostname}`;
+  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
+}
+
+/** Removes a socket file left behind by a crashed server; refuses to remove anything else. */
+function removeStaleUnixSocket(path: string): void {
+  let isSocket = false;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // Nothing there.
+  }
+  if (!isSocket) throw new Error(`Cannot listen on unix socket ${path}: a file that is not a socket is in the way`);
+  unlinkSync(path);
+}
+
+class WaitressServer implements Server, ChannelHost {
+  readonly adj: Adjustments;
+  readonly logger: Logger;
+  readonly dispatcher: Dispatcher;
+  readonly handler: Handler;
+  readonly ready: Promise<void>;
+  readonly finished: Promise<void>;
+  addrs: BoundAddr[] = [];
+  draining = false;
+
+  #listeners: Listener[] = [];
+  #channels = new Set<Channel>();
+  #sweep: ReturnType<typeof setInterval> | null = null;
+  #acceptPaused = false;
+  #stopping: Promise<void> | null = null;
+  #resolveFinished!: () => void;
+  #init: ServeInit;
+
+  constructor(app: App, init: ServeInit) {
+    this.#init = init;
+    this.adj = resolveAdjustments(init);
+    this.logger = init.logger ?? consoleLogger;
+    this.dispatcher = new Dispatcher(this.adj.threads);
+    this.handler = handlerOf(app);
+    this.finished = new Promise<void>((resolve) => this.#resolveFinished = resolve);
+    this.ready = this.#start();
+    // A failed bind rejects `ready`; `finished` then settles so nobody waits forever.
+    this.ready.catch(() => this.#resolveFinished());
+    init.signal?.addEventListener("abort", () => void this.shutdown(), { once: true });
+  }
+
+  async #start(): Promise<void> {
+    const runtime = await loadSocketRuntime();
+    try {
+      for (const target of this.adj.binds) await this.#bind(runtime, target);
+    } catch (error) {
+      await Promise.all(this.#listeners.map((l) => l.close().catch(() => {})));
+      this.#listeners = [];
+      this.addrs = [];
+      throw error;
+    }
+    const interval = this.adj.cleanupInterval * 1000;
+    this.#sweep = setInterval(() => this.#closeIdleChannels(), interval);
+    this.#init.onListen?.(this.addrs.slice());
+    if (this.#init.signal?.aborted) void this.shutdown();
+  }
+
+  async #bind(runtime: SocketRuntime, target: BindTarget): Promise<void> {
+    const backlog = this.adj.backlog;
+    let listener: Listener;
+    if (target.transport === "unix") {
+      removeStaleUnixSocket(target.path);
+      listener = await runtime.listen({ transport: "unix", path: target.path, backlog }, (c) => this.#accept(c, 0));
+      chmodSync(target.path, this.adj.unixSocketPerms);
+      this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
+    } else {
+      const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog };
+      let port = 0;
+      listener = await runtime.listen({ ...spec, ipv6Only: target.ipv6Only }, (c) => this.#accept(c, port));
+      port = listener.address.port;
+      const hostname = listener.address.hostname;
+      this.addrs.push({ transport: "tcp", hostname, port, url: addressUrl("tcp", hostname, port) });
+    }
+    this.#listeners.push(listener);
+  }
+
+  #accept(conn: Connection, serverPort: number): void {
+    if (this.#stopping !== null) {
+      conn.destroy();
+      return;
+    }
+    const channel = new Channel(conn, this, serverPort);
+    this.#channels.add(channel);
+    if (this.#channels.size >= this.adj.connectionLimit && !this.#acceptPaused) {
+      this.#acceptPaused = true;
+      this.logger.warn(`total open connections reached the connection limit, no longer accepting new connections`);
+      for (const l of this.#listeners) l.pauseAccepting();
+    }
+  }
+
+  channelClosed(channel: Channel): void {
+    this.#channels.delete(channel);
+    if (this.#acceptPaused && this.#channels.size < this.adj.connectionLimit && this.#stopping === null) {
+      this.#acceptPaused = false;
+      this.logger.info(`total open connections dropped below the connection limit, listening again`);
+      for (const l of this.#listeners) l.resumeAccepting();
+    }
+    if (this.#stopping !== null && this.#channels.size === 0) this.#resolveFinished();
+  }
+
+  /** Closes connections idle longer than channelTimeout with no request in flight (waitress's maintenance). */
+  #closeIdleChannels(): void {
+    const now = performance.now();
+    const timeout = this.adj.channelTimeout * 1000;
+    for (const channel of this.#channels) {
+      if (channel.expired(now, timeout)) channel.destroy();
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return this.#stop(true);
+  }
+
+  close(): Promise<void> {
+    return this.#stop(false);
+  }
+
+  #stop(graceful: boolean): Promise<void> {
+    if (this.#stopping !== null && graceful) return this.finished;
+    this.draining = true;
+    const first = this.#stopping === null;
+    this.#stopping ??= this.ready.catch(() => {}).then(async () => {
+      const listeners = this.#listeners;
+      this.#listeners = [];
+      await Promise.all(listeners.map((l) => l.close().catch(() => {})));
+    });
+    for (const channel of this.#channels) {
+      if (!graceful) channel.destroy();
+      else if (!channel.busy) channel.closeWhenFlushed();
+      // Busy channels close themselves after their last response (they see `draining`).
+    }
+    if (first) {
+      void this.#stopping.then(() => this.#channels.size === 0 && this.#resolveFinished());
+      void this.finished.then(() => this.#sweep !== null && clearInterval(this.#sweep));
+    }
+    return this.#stopping.then(() => this.finished);
+  }
+}
 
 /**
- * Serves `app` over HTTP/1.1 with waitress's semantics. Returns at once;
- * `ready` resolves when every listener is bound.
+ * Serves `app` over HTTP/1.1 with waitress's semantics on Deno, Bun or Node.
+ * Returns at once; `ready` resolves when every listener is bound. Option
+ * errors throw here, naming the option.
+ *
+ * ```ts
+ * import { serve } from "./mod.ts";
+ * const server = serve((request) => new Response(`Hello from ${new URL(request.url).pathname}`), {
+ *   listen: "127.0.0.1:8080",
+ * });
+ * await server.ready;
+ * ```
  */
 export function serve(app: App, options: ServeInit = {}): Server {
-  void app;
-  void options;
-  throw new Error("engine not landed yet");
+  return new WaitressServer(app, options);
 }

@@ -1,0 +1,361 @@
+/**
+ * One connection (waitress's HTTPChannel): bytes in -> parser -> request
+ * queue -> one task at a time; responses out, in order, through an output
+ * buffer that overflows to a temporary file and pushes back on the
+ * application above `outbufHighWatermark`.
+ *
+ * @module
+ */
+import type { Adjustments, Logger } from "./adjustments.ts";
+import { InputBuffer, OutputBuffer } from "./buffers.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import { type HttpError, RequestParser } from "./parser.ts";
+import type { Connection } from "./socket/types.ts";
+import { runTask, writeErrorResponse } from "./task.ts";
+import type { Handler, RemoteAddr } from "./types.ts";
+
+/** What a channel needs from its server. */
+export interface ChannelHost {
+  readonly adj: Adjustments;
+  readonly logger: Logger;
+  readonly dispatcher: Dispatcher;
+  /** The application as a function. */
+  readonly handler: Handler;
+  /** True once a graceful shutdown began: finish what was received, then close. */
+  readonly draining: boolean;
+  /** The channel closed; the server forgets it. */
+  channelClosed(channel: Channel): void;
+}
+
+/** A request received whole (or a parse error), waiting for its turn. */
+export interface QueuedRequest {
+  parser: RequestParser;
+}
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const WRITE_SLICE = 256 * 1024;
+
+/** The state of one connection. */
+export class Channel {
+  readonly conn: Connection;
+  readonly host: ChannelHost;
+  readonly remote: RemoteAddr;
+  /** Port of the listener that accepted this connection (waitress's SERVER_PORT). */
+  readonly serverPort: number;
+  /** Monotonic time of the last byte read or written (for the idle sweep). */
+  lastActivity: number;
+  /** The connection is gone; nothing more is read or written. */
+  closed = false;
+
+  #parser: RequestParser | null = null;
+  /** When the first byte of the request being received arrived. */
+  #requestStarted = 0;
+  #queue: QueuedRequest[] = [];
+  #inFlight = false;
+  #willClose = false;
+  #peerEnded = false;
+  #readPaused = false;
+  #continueSent = false;
+  #out: OutputBuffer;
+  #writable = true;
+  #drainWaiters: Array<() => void> = [];
+  #flushWaiters: Array<() => void> = [];
+  #closeListeners: Array<(reason: unknown) => void> = [];
+  #makeSink: () => InputBuffer;
+
+  constructor(conn: Connection, host: ChannelHost, serverPort: number) {
+    this.conn = conn;
+    this.host = host;
+    this.serverPort = serverPort;
+    this.remote = conn.remote;
+    this.lastActivity = performance.now();
+    this.#out = new OutputBuffer(host.adj.outbufOverflow);
+    const overflow = host.adj.inbufOverflow;
+    this.#makeSink = () => new InputBuffer(overflow);
+    conn.start({
+      onData: (chunk) => this.#received(chunk),
+      onEnd: () => this.#peerEnd(),
+      onDrain: () => this.#drained(),
+      onClose: (error) => this.#connectionClosed(error),
+    });
+  }
+
+  /** No request queued, running or partly received: safe to close when idle or shutting down. */
+  get idle(): boolean {
+    return !this.#inFlight && this.#queue.length === 0 && this.#parser === null && this.#out.length === 0;
+  }
+
+  /**
+   * True when the sweep should close this connection: idle (no request in
+   * flight) for channelTimeout, or, against slowloris clients that trickle
+   * bytes to look active, a request head still incomplete channelTimeout
+   * after its first byte.
+   */
+  expired(now: number, timeoutMs: number): boolean {
+    if (this.busy) return false;
+    if (now - this.lastActivity > timeoutMs) return true;
+    const parser = this.#parser;
+    return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
+  }
+
+  /** True while a request is being served or waits its turn. */
+  get busy(): boolean {
+    return this.#inFlight || this.#queue.length > 0;
+  }
+
+  /** Response bytes not yet handed to the OS. */
+  get pending(): number {
+    return this.#out.length + this.conn.bufferedAmount;
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  #received(chunk: Uint8Array): void {
+    this.lastActivity = performance.now();
+    // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
+    if (this.#willClose || this.closed) return;
+    let offset = 0;
+    const length = chunk.length;
+    while (offset < length) {
+      let parser = this.#parser;
+      if (parser === null) {
+        parser = this.#parser = new RequestParser(this.host.adj, this.#makeSink);
+        this.#requestStarted = this.lastActivity;
+      }
+      const used = parser.received(offset === 0 ? chunk : chunk.subarray(offset));
+      offset += used;
+      if (parser.completed) {
+        this.#parser = null;
+        this.#continueSent = false;
+        if (parser.error !== null) {
+          this.#enqueue({ parser });
+          this.#willClose = true;
+          break;
+        }
+        if (!parser.empty) this.#enqueue({ parser });
+      } else {
+        this.#maybeSendContinue(parser);
+        if (used === 0) break;
+      }
+    }
+    this.#updateReading();
+    this.#serveNext();
+  }
+
+  #enqueue(item: QueuedRequest): void {
+    this.#queue.push(item);
+  }
+
+  /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
+  #maybeSendContinue(parser: RequestParser): void {
+    if (this.#continueSent || !parser.headersComplete || parser.head === null) return;
+    if (!parser.head.expectContinue || this.#inFlight || this.#queue.length > 0) return;
+    this.#continueSent = true;
+    this.write(CONTINUE);
+  }
+
+  #peerEnd(): void {
+    this.#peerEnded = true;
+    // A partly received request can never complete now.
+    this.#parser = null;
+    if (this.busy) {
+      // With lookahead the client was being watched: EOF means it gave up (waitress's client_disconnected).
+      if (this.host.adj.channelRequestLookahead > 0) this.#notifyClose(new Error("client disconnected"));
+      this.#willClose = true;
+      return;
+    }
+    this.closeWhenFlushed();
+  }
+
+  /**
+   * Reading stops while more requests are queued than `channelRequestLookahead`
+   * allows, or while response bytes are pending (waitress's readable()).
+   */
+  #updateReading(): void {
+    if (this.closed) return;
+    const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
+    const stop = this.#willClose || queued > this.host.adj.channelRequestLookahead || this.#out.length > 0;
+    if (stop && !this.#readPaused) {
+      this.#readPaused = true;
+      this.conn.pauseReading();
+    } else if (!stop && this.#readPaused) {
+      this.#readPaused = false;
+      this.conn.resumeReading();
+    }
+  }
+
+  // ---- serving -------------------------------------------------------------
+
+  #serveNext(): void {
+    if (this.#inFlight || this.closed) return;
+    const item = this.#queue.shift();
+    if (item === undefined) {
+      if (this.#parser !== null) this.#maybeSendContinue(this.#parser);
+      if ((this.#willClose || this.#peerEnded || this.host.draining) && this.#parser === null) {
+        this.closeWhenFlushed();
+      }
+      return;
+    }
+    this.#inFlight = true;
+    const parser = item.parser;
+    if (parser.error !== null) {
+      this.#serveError(parser.error);
+      return;
+    }
+    runTask(this, parser);
+  }
+
+  #serveError(error: HttpError): void {
+    writeErrorResponse(this, error.status, error.reason, error.detail, error.version);
+    this.#queue.length = 0;
+    this.#willClose = true;
+    this.taskDone(true);
+  }
+
+  /** Called by the task when its response is fully produced (or abandoned). */
+  taskDone(close: boolean): void {
+    this.#inFlight = false;
+    if (close) {
+      this.#willClose = true;
+      this.#queue.length = 0;
+    }
+    if (this.closed) return;
+    if (this.#willClose) {
+      this.closeWhenFlushed();
+      return;
+    }
+    this.#updateReading();
+    this.#serveNext();
+  }
+
+  /** True when the response being produced must announce `Connection: close`. */
+  get closeAfterResponse(): boolean {
+    return this.#willClose || this.host.draining || (this.#peerEnded && this.#queue.length === 0);
+  }
+
+  // ---- writing -------------------------------------------------------------
+
+  /** Queues response bytes; they are sent in order. The caller must not change them afterwards. */
+  write(bytes: Uint8Array): void {
+    if (this.closed || bytes.length === 0) return;
+    if (this.#writable && this.#out.length === 0) {
+      this.#writable = this.conn.write(bytes);
+      return;
+    }
+    this.#out.append(bytes);
+    if (this.#writable) this.#flush();
+  }
+
+  #flush(): void {
+    while (this.#writable && !this.closed) {
+      const chunk = this.#out.take(WRITE_SLICE);
+      if (chunk === null) break;
+      this.#writable = this.conn.write(chunk);
+    }
+  }
+
+  #drained(): void {
+    this.lastActivity = performance.now();
+    this.#writable = true;
+    this.#flush();
+    if (!this.#writable) return;
+    this.#wakeDrainWaiters();
+    if (this.#out.length === 0) {
+      this.#wakeFlushWaiters();
+      if (this.#closeRequested) {
+        this.conn.close();
+        return;
+      }
+      this.#updateReading();
+    }
+  }
+
+  /** True while the application should wait before producing more (pending above the high watermark). */
+  get congested(): boolean {
+    return this.pending > this.host.adj.outbufHighWatermark;
+  }
+
+  /** Resolves once pending output is back under the high watermark, or the connection closed. */
+  waitForRoom(): Promise<void> {
+    if (!this.congested || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Calls `done` once everything written so far has been handed to the OS (or the connection closed). */
+  whenFlushed(done: () => void): void {
+    // "Flushed" means handed to the socket adapter, which owns the rest of the delivery.
+    if (this.closed || (this.#writable && this.#out.length === 0)) done();
+    else this.#flushWaiters.push(done);
+  }
+
+  #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0 || this.congested) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #wakeFlushWaiters(): void {
+    if (this.#flushWaiters.length === 0) return;
+    const waiters = this.#flushWaiters;
+    this.#flushWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- closing -------------------------------------------------------------
+
+  #closeRequested = false;
+
+  /** Closes once pending output is written (waitress's close_when_flushed). */
+  closeWhenFlushed(): void {
+    if (this.closed) return;
+    this.#willClose = true;
+    this.#closeRequested = true;
+    if (this.#out.length === 0) this.conn.close();
+    else this.#updateReading();
+  }
+
+  /** Closes now, dropping pending output. */
+  destroy(): void {
+    if (this.closed) return;
+    this.conn.destroy();
+  }
+
+  /** Registers a callback for when the connection is lost before it closed cleanly. */
+  onLost(listener: (reason: unknown) => void): () => void {
+    this.#closeListeners.push(listener);
+    return () => {
+      const i = this.#closeListeners.indexOf(listener);
+      if (i >= 0) this.#closeListeners.splice(i, 1);
+    };
+  }
+
+  #notifyClose(reason: unknown): void {
+    const listeners = this.#closeListeners;
+    this.#closeListeners = [];
+    for (const l of listeners) l(reason);
+  }
+
+  #connectionClosed(error?: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#parser = null;
+    this.#queue.length = 0;
+    this.#out.dispose();
+    this.#notifyClose(error ?? new Error("connection closed"));
+    this.#wakeAll();
+    if (error !== undefined && this.host.adj.logSocketErrors) {
+      this.host.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
+    }
+    this.host.channelClosed(this);
+  }
+
+  #wakeAll(): void {
+    const drains = this.#drainWaiters;
+    const flushes = this.#flushWaiters;
+    this.#drainWaiters = [];
+    this.#flushWaiters = [];
+    for (const w of drains) w();
+    for (const w of flushes) w();
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * One request's task (waitress's WSGITask and ErrorTask): build the request
+ * object, call the application in a dispatcher slot, and serialise its
+ * Response with HTTP/1.1 framing (Content-Length, chunked, or close) into
+ * the channel's output.
+ *
+ * @module
+ */
+import type { Adjustments } from "./adjustments.ts";
+import type { Channel } from "./channel.ts";
+import type { RequestHead, RequestParser } from "./parser.ts";
+import { abortServerRequest, ServerRequest } from "./request.ts";
+import type { InputBuffer } from "./buffers.ts";
+import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
+import { currentHttpDate, describeError, encodeHead, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
+
+/** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]);
+
+const CRLF = utf8("\r\n");
+const LAST_CHUNK = utf8("0\r\n\r\n");
+/** Chunks up to this size are framed into one buffer (one write); larger ones are written in three pieces. */
+const SMALL_CHUNK = 16 * 1024;
+
+/** Builds the `info` argument lazily: `completed` is a promise only when someone asks for it. */
+class TaskInfo implements ServeInfo {
+  remoteAddr: RemoteAddr;
+  urlPrefix: string;
+  #completed: Promise<void> | null = null;
+  #resolve: (() => void) | null = null;
+  #reject: ((reason: unknown) => void) | null = null;
+  #outcome: "pending" | "done" | "lost" = "pending";
+  #reason: unknown = undefined;
+
+  constructor(remoteAddr: RemoteAddr, urlPrefix: string) {
+    this.remoteAddr = remoteAddr;
+    this.urlPrefix = urlPrefix;
+  }
+
+  get completed(): Promise<void> {
+    if (this.#completed === null) {
+      if (this.#outcome === "done") this.#completed = Promise.resolve();
+      else if (this.#outcome === "lost") this.#completed = Promise.reject(this.#reason);
+      else {
+        this.#completed = new Promise<void>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+      // Nobody has to await it: an unobserved rejection must not crash the process.
+      this.#completed.catch(() => {});
+    }
+    return this.#completed;
+  }
+
+  settle(lost: boolean, reason?: unknown): void {
+    if (this.#outcome !== "pending") return;
+    this.#outcome = lost ? "lost" : "done";
+    this.#reason = reason;
+    if (lost) this.#reject?.(reason);
+    else this.#resolve?.();
+  }
+}
+
+/** The application as a plain function. */
+export function handlerOf(app: { fetch: Handler } | Handler): Handler {
+  if (typeof app === "function") return app;
+  if (app !== null && typeof app === "object" && typeof app.fetch === "function") return app.fetch.bind(app);
+  throw new TypeError("The application must be a function or an object with a fetch method");
+}
+
+/** Starts serving a parsed request on `channel` (waits for a dispatcher slot). */
+export function runTask(channel: Channel, parser: RequestParser): void {
+  const task = new Task(channel, parser);
+  channel.host.dispatcher.run(task.start);
+}
+
+/** Splits a request target into path and query, as waitress's split_uri does for our purposes. */
+export function splitTarget(target: string): { authority: string | null; path: string; query: string } {
+  let rest = target;
+  let authority: string | null = null;
+  if (rest.charCodeAt(0) !== 47 /* / */ && rest !== "*") {
+    const scheme = rest.indexOf("://");
+    if (scheme > 0) {
+      const start = scheme + 3;
+      let end = start;
+      while (end < rest.length && rest[end] !== "/" && rest[end] !== "?" && rest[end] !== "#") end++;
+      authority = rest.slice(start, end);
+      rest = rest.slice(end);
+    } else {
+      // authority-form (CONNECT host:port): no path.
+      authority = rest;
+      rest = "/";
+    }
+  }
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf("?");
+  let path = q >= 0 ? rest.slice(0, q) : rest;
+  const query = q >= 0 ? rest.slice(q) : "";
+  if (path === "") path = "/";
+  // waitress collapses leading slashes: "//evil.example/x" must not read as a network path.
+  if (path.charCodeAt(1) === 47) path = "/" + path.replace(/^\/+/, "");
+  return { authority, path, query };
+}
+
+/** waitress's SCRIPT_NAME / PATH_INFO split: the path the app sees, with the prefix removed when it applies. */
+export function stripPrefix(path: string, prefix: string): string {
+  if (prefix === "" || prefix === "/") return path;
+  if (path === prefix) return "/";
+  if (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47) return path.slice(prefix.length);
+  return path;
+}
+
+/** The request's own view of where it was sent. */
+interface Origin {
+  scheme: string;
+  authority: string;
+  remote: RemoteAddr;
+  headers: string[];
+}
+
+class Task {
+  readonly channel: Channel;
+  readonly adj: Adjustments;
+  readonly head: RequestHead;
+  readonly body: InputBuffer | null;
+  request: ServerRequest | null = null;
+  info: TaskInfo | null = null;
+  headWritten = false;
+  finished = false;
+  lost = false;
+  #stopWatching: (() => void) | null = null;
+
+  constructor(channel: Channel, parser: RequestParser) {
+    this.channel = channel;
+    this.adj = channel.host.adj;
+    this.head = parser.head as RequestHead;
+    this.body = parser.body as InputBuffer | null;
+  }
+
+  /** Runs in a dispatcher slot. An arrow so it can be queued without a wrapper closure. */
+  start = (): void => {
+    if (this.channel.closed) {
+      this.#finish(true);
+      return;
+    }
+    let origin: Origin | string;
+    try {
+      origin = this.#origin();
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (typeof origin === "string") {
+      this.channel.host.logger.warn(origin);
+      writeErrorResponse(this.channel, 400, "Bad Request", origin, this.head.version);
+      this.#finish(true);
+      return;
+    }
+    const split = splitTarget(this.head.target);
+    const path = stripPrefix(split.path, this.adj.urlPrefix);
+    const url = `${origin.scheme}://${origin.authority}${path}${split.query}`;
+    const request = new ServerRequest(this.head.method, url, origin.headers, this.body);
+    this.request = request;
+    this.info = new TaskInfo(origin.remote, this.adj.urlPrefix);
+    this.#stopWatching = this.channel.onLost((reason) => this.#connectionLost(reason));
+    let result: Response | Promise<Response>;
+    try {
+      result = this.channel.host.handler(request as unknown as Request, this.info);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (result !== null && typeof (result as Promise<Response>).then === "function") {
+      (result as Promise<Response>).then((r) => this.#respond(r), (e) => this.#fail(e));
+    } else {
+      this.#respond(result as Response);
+    }
+  };
+
+  /** Scheme, authority, peer and headers after trusted proxy headers; a string is a 400 message. */
+  #origin(): Origin | string {
+    const adj = this.adj;
+    const head = this.head;
+    const split = head.target.charCodeAt(0) === 47 ? null : splitTarget(head.target);
+    // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host.
+    const authority = split?.authority ?? head.host ?? adj.serverName;
+    const remote = this.channel.remote;
+    if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
+      return { scheme: adj.urlScheme, authority, remote, headers: head.headers };
+    }
+    const result = ({} as { applyProxyHeaders: typeof stubProxy }).applyProxyHeaders?.({
+      remoteHost: remote.hostname,
+      remotePort: remote.port,
+      scheme: adj.urlScheme,
+      host: authority,
+      serverPort: this.channel.serverPort,
+      headers: head.headers,
+    }, adj, this.channel.host.logger);
+    if (result === undefined) return { scheme: adj.urlScheme, authority, remote, headers: head.headers };
+    if ("error" in result) return result.error;
+    const moved = result.remoteHost !== remote.hostname || result.remotePort !== remote.port;
+    return {
+      scheme: result.scheme,
+      authority: result.host,
+      remote: moved ? { transport: remote.transport, hostname: result.remoteHost, port: result.remotePort } : remote,
+      headers: result.headers,
+    };
+  }
+
+  #respond(response: Response): void {
+    if (this.finished) return;
+    if (!(response instanceof Response)) {
+      this.#fail(new TypeError(`The handler returned ${describeValue(response)} instead of a Response`));
+      return;
+    }
+    if (this.channel.closed) {
+      response.body?.cancel().catch(() => {});
+      this.#finish(true);
+      return;
+    }
+    writeResponse(this, response).then(
+      (close) => this.#finish(close),
+      (error) => this.#fail(error),
+    );
+  }
+
+  /** The application failed: 500 if nothing was sent yet, else cut the connection (the body is incomplete). */
+  #fail(error: unknown): void {
+    if (this.finished) return;
+    const host = this.channel.host;
+    const where = this.head.target;
+    if (this.lost) {
+      this.#finish(true);
+      return;
+    }
+    host.logger.error(`Exception while serving ${where}\n${describeError(error)}`);
+    if (this.headWritten) {
+      this.channel.destroy();
+      this.#finish(true);
+      return;
+    }
+    const detail = this.adj.exposeTracebacks
+      ? describeError(error)
+      : "The server encountered an unexpected internal server error";
+    writeErrorResponse(this.channel, 500, "Internal Server Error", detail, this.head.version);
+    this.#finish(true);
+  }
+
+  #connectionLost(reason: unknown): void {
+    this.lost = true;
+    if (this.request !== null) abortServerRequest(this.request, reason);
+    this.info?.settle(true, reason);
+  }
+
+  /** Response produced (or abandoned): free the slot and the body, let the channel go on. */
+  #finish(close: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#stopWatching?.();
+    this.body?.dispose();
+    const info = this.info;
+    if (info !== null) {
+      if (this.lost || this.channel.closed) info.settle(true, new Error("connection lost"));
+      else this.channel.whenFlushed(() => info.settle(this.channel.closed, new Error("connection lost")));
+    }
+    this.request = null;
+    this.channel.host.dispatcher.release();
+    this.channel.taskDone(close);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object (${Object.prototype.toString.call(value)})`;
+  return `a ${typeof value}`;
+}
+
+/** Title-cases a header name as waitress does (`content-type` -> `Content-Type`, `etag` -> `Etag`). */
+const titleCache = new Map<string, string>();
+function titleCase(name: string): string {
+  let cached = titleCache.get(name);
+  if (cached !== undefined) return cached;
+  cached = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  if (titleCache.size < 512) titleCache.set(name, cached);
+  return cached;
+}
+
+/** Parses the application's Content-Length; -1 when absent, NaN when invalid. */
+function declaredLength(value: string | null): number {
+  if (value === null) return -1;
+  return /^[0-9]{1,15}$/.test(value) ? Number(value) : NaN;
+}
+
+/** True when a Connection header value lists the `close` token. */
+function hasCloseToken(value: string | null): boolean {
+  if (value === null) return false;
+  for (const token of value.split(",")) if (token.trim().toLowerCase() === "close") return true;
+  return false;
+}
+
+/** Framing decided for one response. */
+interface Framing {
+  /** Content-Length to send, or -1. */
+  length: number;
+  chunked: boolean;
+  close: boolean;
+  /** Body bytes are written (false for HEAD, 1xx, 204, 304). */
+  sendBody: boolean;
+}
+
+const NOT_YET = Symbol("not yet");
+
+/** Resolves to `promise`'s value if it settles within a few microtasks, else to NOT_YET. */
+function settledSoon<T>(promise: Promise<T>): Promise<T | typeof NOT_YET> {
+  let ticks = 4;
+  const later = (): Promise<typeof NOT_YET> => ticks-- > 0 ? Promise.resolve().then(later) : Promise.resolve(NOT_YET);
+  return Promise.race([promise, later()]);
+}
+
+function asBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError(`Response body chunks must be bytes (Uint8Array), got ${describeValue(value)}`);
+}
+
+/**
+ * Writes the response: head, then body with the framing the request and
+ * response allow. Resolves to whether the connection must close afterwards.
+ */
+async function writeResponse(task: Task, response: Response): Promise<boolean> {
+  const channel = task.channel;
+  const head = task.head;
+  const status = response.status;
+  const headers = response.headers;
+  const declared = declaredLength(headers.get("content-length"));
+  if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${headers.get("content-length")}`);
+  const bodyless = status < 200 || status === 204 || status === 304;
+  const sendBody = !bodyless && head.method !== "HEAD";
+  const body = bodyless ? null : response.body;
+  if (bodyless) response.body?.cancel().catch(() => {});
+
+  let close = channel.closeAfterResponse || !head.keepAlive || hasCloseToken(headers.get("connection"));
+  let length = bodyless ? (status === 304 ? declared : -1) : declared;
+  const reader = body?.getReader() ?? null;
+  let first: Uint8Array | null = null;
+  let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
+
+  if (!bodyless && length < 0) {
+    // Peek: a body that ends within its first chunk gets a Content-Length instead of chunking.
+    if (reader === null) length = 0;
+    else {
+      const r1 = await reader.read();
+      if (r1.done) length = 0;
+      else {
+        first = asBytes(r1.value);
+        const pending = reader.read();
+        const r2 = await settledSoon(pending);
+        if (r2 !== NOT_YET && r2.done) length = first.length;
+        else next = r2 === NOT_YET ? pending : Promise.resolve(r2);
+      }
+    }
+  }
+  const chunked = !bodyless && length < 0 && head.version === "1.1";
+  // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
+  if (head.version === "1.0" && length < 0 && !bodyless) close = true;
+  const framing: Framing = { length, chunked, close, sendBody };
+  const headText = serializeHead(task, response, framing);
+  task.headWritten = true;
+
+  if (reader === null) {
+    channel.write(encodeHead(headText));
+    return framing.close;
+  }
+  if (!sendBody) {
+    channel.write(encodeHead(headText));
+    reader.cancel().catch(() => {});
+    return framing.close;
+  }
+  return await streamBody(task, reader, headText, framing, first, next);
+}
+
+/** Sends the body chunks with back-pressure; returns whether to close. */
+async function streamBody(
+  task: Task,
+  reader: ReadableStreamDefaultReader<unknown>,
+  headText: string,
+  framing: Framing,
+  first: Uint8Array | null,
+  next: Promise<ReadableStreamReadResult<unknown>> | null,
+): Promise<boolean> {
+  const channel = task.channel;
+  const limit = framing.length;
+  let sent = 0;
+  let headBytes: Uint8Array | null = encodeHead(headText);
+  const emit = (chunk: Uint8Array): void => {
+    if (limit >= 0 && sent + chunk.length > limit) chunk = chunk.subarray(0, limit - sent);
+    if (chunk.length === 0) return;
+    sent += chunk.length;
+    if (framing.chunked) writeChunk(channel, chunk, headBytes);
+    else if (headBytes !== null) writeJoined(channel, headBytes, chunk);
+    else channel.write(chunk);
+    headBytes = null;
+  };
+  try {
+    if (first !== null) emit(first);
+    if (next === null && first !== null && limit === first.length) {
+      // Whole body known from the peek.
+    } else {
+      let result = next ?? reader.read();
+      for (;;) {
+        const r = await result;
+        if (r.done) break;
+        if (channel.closed) break;
+        emit(asBytes(r.value));
+        if (limit >= 0 && sent >= limit) break;
+        if (channel.congested) await channel.waitForRoom();
+        if (channel.closed) break;
+        result = reader.read();
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  if (headBytes !== null) channel.write(headBytes);
+  if (channel.closed) return true;
+  if (framing.chunked) {
+    channel.write(LAST_CHUNK);
+    return framing.close;
+  }
+  if (limit >= 0 && sent < limit) {
+    // Shorter than declared: the client must not wait for bytes that will never come.
+    channel.host.logger.warn(`Application returned ${sent} of ${limit} declared bytes for ${task.head.target}`);
+    return true;
+  }
+  return framing.close;
+}
+
+function writeJoined(channel: Channel, a: Uint8Array, b: Uint8Array): void {
+  if (b.length > SMALL_CHUNK) {
+    channel.write(a);
+    channel.write(b);
+    return;
+  }
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  channel.write(out);
+}
+
+/** Writes one chunk of a chunked body: `<HEX>\r\n<data>\r\n`, prefixed by the head when it has not gone yet. */
+function writeChunk(channel: Channel, chunk: Uint8Array, headBytes: Uint8Array | null): void {
+  const prefix = utf8(chunk.length.toString(16).toUpperCase() + "\r\n");
+  const headLength = headBytes === null ? 0 : headBytes.length;
+  if (chunk.length > SMALL_CHUNK) {
+    if (headBytes !== null) channel.write(headBytes);
+    channel.write(prefix);
+    channel.write(chunk);
+    channel.write(CRLF);
+    return;
+  }
+  const out = new Uint8Array(headLength + prefix.length + chunk.length + 2);
+  if (headBytes !== null) out.set(headBytes, 0);
+  out.set(prefix, headLength);
+  out.set(chunk, headLength + prefix.length);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  channel.write(out);
+}
+
+/** The status line and headers, sorted by name as waitress sorts them. */
+function serializeHead(task: Task, response: Response, framing: Framing): string {
+  const adj = task.adj;
+  const version = task.head.version;
+  const status = response.status;
+  const reason = response.statusText !== "" ? response.statusText : reasonPhrase(status);
+  const lines: string[] = [];
+  let hasDate = false;
+  let hasServer = false;
+  for (const [name, value] of response.headers) {
+    if (HOP_BY_HOP.has(name) || name === "content-length") continue;
+    if (name === "date") hasDate = true;
+    else if (name === "server") hasServer = true;
+    lines.push(name, value);
+  }
+  if (framing.length >= 0 && status !== 204 && !(status < 200)) lines.push("content-length", String(framing.length));
+  if (framing.chunked) lines.push("transfer-encoding", "chunked");
+  if (framing.close) lines.push("connection", "close");
+  else if (version === "1.0") lines.push("connection", "Keep-Alive");
+  if (!hasDate) lines.push("date", currentHttpDate());
+  if (hasServer) lines.push("via", adj.ident === "" ? "waitress" : adj.ident);
+  else if (adj.ident !== "") lines.push("server", adj.ident);
+  return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
+}
+
+/** `Name: value\r\n` lines, stable-sorted by lower-case name. */
+function sortedHeaderLines(flat: string[]): string {
+  const n = flat.length / 2;
+  const order: number[] = new Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => {
+    const x = flat[a * 2];
+    const y = flat[b * 2];
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  let text = "";
+  for (const i of order) text += `${titleCase(flat[i * 2])}: ${flat[i * 2 + 1]}\r\n`;
+  return text;
+}
+
+/** Writes waitress's error response (always closes the connection afterwards). */
+export function writeErrorResponse(
+  channel: Channel,
+  status: number,
+  reason: string,
+  detail: string,
+  version: "1.0" | "1.1",
+): void {
+  const adj = channel.host.adj;
+  const body = utf8(errorBody(reason, detail, adj.ident));
+  let head = `HTTP/${version} ${status} ${reason}\r\n` +
+    `Connection: close\r\nContent-Length: ${body.length}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Date: ${currentHttpDate()}\r\n`;
+  if (adj.ident !== "") head += `Server: ${adj.ident}\r\n`;
+  head += "\r\n";
+  const bytes = encodeHead(head);
+  const out = new Uint8Array(bytes.length + body.length);
+  out.set(bytes, 0);
+  out.set(body, bytes.length);
+  channel.write(out);
+}
+
+function stubProxy(
+  _i: { remoteHost: string; remotePort: number; scheme: string; host: string; serverPort: number; headers: string[] },
+  _a: unknown,
+  _l: unknown,
+): { remoteHost: string; remotePort: number; scheme: string; host: string; headers: string[] } | { error: string } {
+  return { error: "" };
+}
