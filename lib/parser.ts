@@ -9,14 +9,7 @@
  *
  * @module
  */
-import {
-  type BodySink,
-  bodyTooLarge,
-  ChunkedReceiver,
-  FIELD_VCHARS,
-  FixedLengthReceiver,
-  TOKEN_CHARS,
-} from "./receiver.ts";
+import { type BodySink, bodyTooLarge, ChunkedReceiver, FixedLengthReceiver, TOKEN_CHARS } from "./receiver.ts";
 
 export type { BodySink } from "./receiver.ts";
 
@@ -88,15 +81,26 @@ function badRequest(detail: string, version: "1.0" | "1.1"): HttpError {
  * Finds the end of a request head: the index just after the first CRLFCRLF
  * lying entirely within `bytes[from, to)`, or -1. Only CRLFCRLF ends a head
  * (waitress); bare-LF heads never terminate and run into the size limit.
+ *
+ * A Horspool scan: it looks at the last byte of each 4-byte window and skips
+ * ahead by how far that byte's last occurrence sits from the end of the
+ * pattern, so most bytes of a head are never touched. Measured faster on all
+ * three runtimes than Uint8Array.indexOf per CR (a native call per line).
  */
 export function findHeadEnd(bytes: Uint8Array, from: number, to: number): number {
-  let i = from;
-  for (;;) {
-    i = bytes.indexOf(CR, i);
-    if (i === -1 || i + 4 > to) return -1;
-    if (bytes[i + 1] === LF && bytes[i + 2] === CR && bytes[i + 3] === LF) return i + 4;
-    i++;
+  let i = from + 3;
+  while (i < to) {
+    const c = bytes[i];
+    if (c === LF) {
+      if (bytes[i - 1] === CR && bytes[i - 2] === LF && bytes[i - 3] === CR) return i + 1;
+      i += 2; // the previous LF of the pattern could sit here
+    } else if (c === CR) {
+      i += 1; // the pattern's CR at index 2 could sit here
+    } else {
+      i += 4;
+    }
   }
+  return -1;
 }
 
 const utf8 = new TextDecoder();
@@ -536,11 +540,19 @@ function parseFieldLine(
   i++;
   while (i < end && (s.charCodeAt(i) === SP || s.charCodeAt(i) === HTAB)) i++;
   const valueStart = i;
-  let valueEnd = i;
+  let valueEnd = end;
+  // One comparison per character on the common path: > SP and not DEL is
+  // VCHAR or obs-text (the string is latin-1, so codes stop at 0xFF).
   for (; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (FIELD_VCHARS[c] === 1) valueEnd = i + 1;
-    else if (c !== SP && c !== HTAB) return invalidFieldChar(c, version);
+    if (c > SP) {
+      if (c === 0x7f) return invalidFieldChar(c, version);
+    } else if (c !== SP && c !== HTAB) {
+      return invalidFieldChar(c, version);
+    }
+  }
+  while (valueEnd > valueStart && (s.charCodeAt(valueEnd - 1) === SP || s.charCodeAt(valueEnd - 1) === HTAB)) {
+    valueEnd--;
   }
   if (underscore) return null; // dropped: keeps X_Foo from posing as X-Foo (waitress)
   const raw = s.slice(start, nameEnd);

@@ -615,6 +615,30 @@ test("parser: findHeadEnd finds only CRLFCRLF, within the given range", () => {
   assert.equal(findHeadEnd(bytes("\r\r\n\r\n"), 0, 5), 5);
 });
 
+test("parser: findHeadEnd agrees with a naive search on every short CR/LF/x string", () => {
+  const alphabet = [13, 10, 120];
+  const naive = (b: Uint8Array, from: number, to: number): number => {
+    for (let i = from; i + 4 <= to; i++) {
+      if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + 4;
+    }
+    return -1;
+  };
+  for (let length = 0; length <= 9; length++) {
+    const b = new Uint8Array(length);
+    for (let code = 0; code < 3 ** length; code++) {
+      let rest = code;
+      for (let i = 0; i < length; i++) {
+        b[i] = alphabet[rest % 3];
+        rest = Math.floor(rest / 3);
+      }
+      for (let from = 0; from <= Math.min(length, 2); from++) {
+        assert.equal(findHeadEnd(b, from, length), naive(b, from, length));
+        if (length > 0) assert.equal(findHeadEnd(b, from, length - 1), naive(b, from, length - 1));
+      }
+    }
+  }
+});
+
 test("parser: decodeLatin1 maps every byte to the same code point (not windows-1252)", () => {
   const all = new Uint8Array(256);
   for (let i = 0; i < 256; i++) all[i] = i;
