@@ -33,6 +33,15 @@ function runtimeCommand(script: string, args: readonly string[]): [string, strin
   return [process.execPath, [script, ...args]];
 }
 
+/**
+ * Signals a child by pid. (Deno's ChildProcess reports `signal: "SIGTERM"` and
+ * no exit code for any child it sent a signal to with kill(), even when the
+ * child handled it and exited 0; process.kill leaves the real status visible.)
+ */
+function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
+  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
+}
+
 interface Result {
   code: number | null;
   signal: string | null;
@@ -419,7 +428,7 @@ test("cli (spawned): errors are one line on stderr with exit status 1", async ()
 
 /** Stops a running CLI with SIGTERM and checks it exits 0. */
 async function stop(running: Running): Promise<void> {
-  running.child.kill("SIGTERM");
+  sendSignal(running.child, "SIGTERM");
   const { code } = await running.exited;
   assert.equal(code, 0, running.stderr());
 }
@@ -472,7 +481,7 @@ test("cli (spawned): SIGTERM drains an in-flight slow request, then exits 0", as
   const running = await startCli(["--listen=127.0.0.1:0", "app.ts:slow"], FIXTURES);
   const pending = fetch(running.urls[0]).then(async (r) => [r.status, await r.text()]);
   await waitForStderr(running, "slow request started");
-  running.child.kill("SIGTERM");
+  sendSignal(running.child, "SIGTERM");
   assert.deepEqual(await pending, [200, "slow done"]);
   const { code } = await running.exited;
   assert.equal(code, 0, running.stderr());
@@ -483,9 +492,9 @@ test("cli (spawned): a second signal exits at once with status 1", async () => {
   const pending = fetch(running.urls[0]).catch(() => "connection lost");
   await waitForStderr(running, "forever started");
   const started = Date.now();
-  running.child.kill("SIGTERM");
+  sendSignal(running.child, "SIGTERM");
   await new Promise((r) => setTimeout(r, 200));
-  running.child.kill("SIGINT");
+  sendSignal(running.child, "SIGINT");
   const { code } = await running.exited;
   assert.equal(code, 1, running.stderr());
   assert.ok(Date.now() - started < 10_000);

@@ -4,7 +4,7 @@
 // Node (the shebang), npx, bunx and the runtime running this test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -20,6 +20,15 @@ const BUN = join(BIN, "bun");
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
 /** npm and the bin's `env node` shebang must find Node 24 (npm's own PATH order does the same). */
 const ENV = { ...process.env, PATH: BIN + delimiter + (process.env.PATH ?? ""), NO_COLOR: "1" };
+
+/**
+ * Signals a child by pid. (Deno's ChildProcess reports `signal: "SIGTERM"` and
+ * no exit code for any child it sent a signal to with kill(), even when the
+ * child handled it and exited 0; process.kill leaves the real status visible.)
+ */
+function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
+  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
+}
 
 interface Result {
   code: number | null;
@@ -65,7 +74,7 @@ function serveOnce(cmd: string, args: readonly string[], cwd: string, path: stri
       } catch (error) {
         body = `fetch failed: ${error}`;
       }
-      child.kill("SIGTERM");
+      sendSignal(child, "SIGTERM");
     });
     child.on("close", (code) => {
       clearTimeout(timer);
