@@ -344,7 +344,7 @@ export class Channel {
     this.#out.dispose();
     this.#notifyClose(error ?? new Error("connection closed"));
     this.#wakeAll();
-    if (error !== undefined && this.host.adj.logSocketErrors) {
+    if (error !== undefined && this.host.adj.logSocketErrors && !isDisconnect(error)) {
       this.host.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
     }
     this.host.channelClosed(this);
@@ -358,4 +358,13 @@ export class Channel {
     for (const w of drains) w();
     for (const w of flushes) w();
   }
+}
+
+/** Error codes that only mean the client went away: not worth a log line (waitress closes silently too). */
+const DISCONNECT_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ConnectionReset", "BrokenPipe", "ConnectionAborted"]);
+
+function isDisconnect(error: unknown): boolean {
+  if (error === null || typeof error !== "object") return false;
+  const e = error as { code?: unknown; name?: unknown };
+  return DISCONNECT_CODES.has(String(e.code)) || DISCONNECT_CODES.has(String(e.name));
 }

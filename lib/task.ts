@@ -262,13 +262,19 @@ class Task {
     this.body?.dispose();
     const info = this.info;
     if (info !== null) {
-      if (this.lost || this.channel.closed) info.settle(true, new Error("connection lost"));
-      else this.channel.whenFlushed(() => info.settle(this.channel.closed, new Error("connection lost")));
+      const channel = this.channel;
+      if (this.lost || channel.closed) info.settle(true, connectionLost());
+      else channel.whenFlushed(() => channel.closed ? info.settle(true, connectionLost()) : info.settle(false));
     }
     this.request = null;
     this.channel.host.dispatcher.release();
     this.channel.taskDone(close);
   }
+}
+
+/** The reason `info.completed` rejects with; built only when it does (an Error captures a stack). */
+function connectionLost(): Error {
+  return new Error("connection lost before the response was complete");
 }
 
 function describeValue(value: unknown): string {
