@@ -518,3 +518,18 @@ test("cli (spawned): deno run mod.ts / node mod.ts runs the CLI when mod.ts is t
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `waitress-serve ${VERSION}\n`);
 });
+
+test("cli (spawned): an address already in use is one line on stderr and exit status 1", async () => {
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const r = await runCli([`--listen=127.0.0.1:${port}`, "app.ts"], FIXTURES);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^Error: .+\n$/);
+    assert.doesNotMatch(r.stderr, /Serving on/);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+});
