@@ -114,6 +114,7 @@ export class Channel {
     this.lastActivity = performance.now();
     // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
     if (this.#willClose || this.closed) return;
+    const readAhead = this.busy;
     let offset = 0;
     const length = chunk.length;
     while (offset < length) {
@@ -138,7 +139,7 @@ export class Channel {
         if (used === 0) break;
       }
     }
-    this.#updateReading();
+    this.#updateReading(readAhead || this.#willClose);
     this.#serveNext();
   }
 
@@ -170,12 +171,17 @@ export class Channel {
   /**
    * Reading stops while more requests are queued than `channelRequestLookahead`
    * allows, or while response bytes are pending (waitress's readable()).
+   *
+   * Pausing is lazy (`mayPause` only when bytes arrived while a request was
+   * already being served): pausing and resuming a socket costs system calls,
+   * and a client that waits for each response never needs it. So at most one
+   * read's worth of input beyond the lookahead is buffered.
    */
-  #updateReading(): void {
+  #updateReading(mayPause = false): void {
     if (this.closed) return;
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
     const stop = this.#willClose || queued > this.host.adj.channelRequestLookahead || this.#out.length > 0;
-    if (stop && !this.#readPaused) {
+    if (stop && !this.#readPaused && mayPause) {
       this.#readPaused = true;
       this.conn.pauseReading();
     } else if (!stop && this.#readPaused) {
@@ -312,7 +318,7 @@ export class Channel {
     this.#willClose = true;
     this.#closeRequested = true;
     if (this.#out.length === 0) this.conn.close();
-    else this.#updateReading();
+    else this.#updateReading(true);
   }
 
   /** Closes now, dropping pending output. */
