@@ -105,6 +105,11 @@ export function findHeadEnd(bytes: Uint8Array, from: number, to: number): number
 
 const utf8 = new TextDecoder();
 
+/** node:buffer's Buffer, seen only through the method used here. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
 /**
  * Decodes `bytes[start, end)` as ISO-8859-1 (every byte to the code point of
  * the same value). TextDecoder("latin1") is windows-1252 and maps 0x80-0x9F
@@ -113,6 +118,10 @@ const utf8 = new TextDecoder();
  * U+FFFD), and String.fromCharCode in slices otherwise.
  */
 export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
+  // Node and Bun hand sockets' bytes over as Buffers, whose latin1Slice is a
+  // true ISO-8859-1 decode with no view to allocate.
+  const latin1Slice = (bytes as Partial<Latin1Slicer>).latin1Slice;
+  if (typeof latin1Slice === "function") return latin1Slice.call(bytes, start, end);
   const view = bytes.subarray(start, end);
   const ascii = utf8.decode(view);
   if (ascii.length === view.length && ascii.indexOf("\uFFFD") === -1) return ascii;
@@ -705,6 +714,9 @@ function isExpectContinue(value: string): boolean {
 /** RFC 9112 section 9.3: persistence from the version and the Connection tokens. */
 function wantsKeepAlive(version: "1.0" | "1.1", connection: string | null): boolean {
   if (connection === null) return version === "1.1";
+  // The usual single-token values, without building a token list.
+  if (connection === "keep-alive" || connection === "Keep-Alive") return true;
+  if (connection === "close" || connection === "Close") return false;
   const tokens = parseTokenList(connection);
   if (tokens.includes("close")) return false;
   return version === "1.1" || tokens.includes("keep-alive");

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import {
   type BodySink,
   decodeLatin1,
@@ -114,6 +115,13 @@ function assertSplitInvariant(input: string, limits: ParserLimits = LIMITS): Out
 }
 
 const GET = "GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n";
+
+test("parser: a head arriving in a node:buffer Buffer parses the same as in a Uint8Array", () => {
+  const input = "GET /x HTTP/1.1\r\nHost: h\r\nX: caf\xe9\x85\r\n\r\n";
+  const fromBuffer = feed([Buffer.from(bytes(input))]);
+  assert.deepEqual(fromBuffer, parse(input));
+  assert.deepEqual(fromBuffer.head?.headers, ["host", "h", "x", "caf\u00e9\u0085"]);
+});
 
 test("parser: a simple GET parses in one read", () => {
   const out = parse(GET);
@@ -647,6 +655,9 @@ test("parser: decodeLatin1 maps every byte to the same code point (not windows-1
   for (let i = 0; i < 256; i++) assert.equal(s.charCodeAt(i), i);
   assert.equal(decodeLatin1(bytes("xcaf\xc3\xa9x"), 1, 7), "caf\xc3\xa9x");
   assert.equal(decodeLatin1(bytes("\xef\xbf\xbd"), 0, 3), "\xef\xbf\xbd");
+  const buffer = Buffer.from(all);
+  assert.equal(decodeLatin1(buffer, 0, 256), s);
+  assert.equal(decodeLatin1(buffer, 0x80, 0xa0), s.slice(0x80, 0xa0));
   const long = new Uint8Array(10000).fill(0x85);
   assert.equal(decodeLatin1(long, 0, long.length), "\x85".repeat(10000));
 });
