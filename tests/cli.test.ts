@@ -533,3 +533,41 @@ test("cli (spawned): an address already in use is one line on stderr and exit st
     await new Promise((resolve) => blocker.close(resolve));
   }
 });
+
+test("cli (spawned): a unix socket prints http://unix:PATH and serves there", async () => {
+  const { createConnection } = await import("node:net");
+  const path = join(FIXTURES, `s${process.pid}.sock`);
+  const running = await startCli([`--unix-socket=${path}`, "app.ts"], FIXTURES);
+  try {
+    assert.equal(running.urls[0], `http://unix:${path}`);
+    const raw = await new Promise<string>((resolve, reject) => {
+      let data = "";
+      const socket = createConnection(
+        { path },
+        () => socket.write("GET /u HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      );
+      socket.setEncoding("utf8");
+      socket.on("data", (d) => (data += d));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+      setTimeout(() => socket.destroy(new Error(`timed out: ${data}`)), 10_000).unref();
+    });
+    assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(raw.endsWith("\r\n\r\ndefault /u"), raw);
+  } finally {
+    await stop(running);
+  }
+});
+
+test("cli (spawned): an IPv6 listener is printed bracketed", async () => {
+  const { networkInterfaces } = await import("node:os");
+  const hasLoopback6 = Object.values(networkInterfaces()).flat().some((i) => i?.address === "::1");
+  if (!hasLoopback6) return; // no ::1 here: nothing to check (kept portable across the runtimes' node:test)
+  const running = await startCli(["--listen=[::1]:0", "app.ts"], FIXTURES);
+  try {
+    assert.match(running.urls[0], /^http:\/\/\[::1\]:\d+$/);
+    assert.equal(await (await fetch(running.urls[0] + "/six")).text(), "default /six");
+  } finally {
+    await stop(running);
+  }
+});
