@@ -9,6 +9,7 @@
 import type { Adjustments } from "./adjustments.ts";
 import type { Channel } from "./channel.ts";
 import type { RequestHead, RequestParser } from "./parser.ts";
+import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
 import type { InputBuffer } from "./buffers.ts";
 import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
@@ -153,7 +154,6 @@ class Task {
       return;
     }
     if (typeof origin === "string") {
-      this.channel.host.logger.warn(origin);
       writeErrorResponse(this.channel, 400, "Bad Request", origin, this.head.version);
       this.#finish(true);
       return;
@@ -187,19 +187,22 @@ class Task {
     // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host.
     const authority = split?.authority ?? head.host ?? adj.serverName;
     const remote = this.channel.remote;
+    const headers = head.chunked ? dechunkedHeaders(head.headers, this.body?.length ?? 0) : head.headers;
     if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
-      return { scheme: adj.urlScheme, authority, remote, headers: head.headers };
+      return { scheme: adj.urlScheme, authority, remote, headers };
     }
-    const result = ({} as { applyProxyHeaders: typeof stubProxy }).applyProxyHeaders?.({
+    const result = applyProxyHeaders({
       remoteHost: remote.hostname,
       remotePort: remote.port,
       scheme: adj.urlScheme,
       host: authority,
       serverPort: this.channel.serverPort,
-      headers: head.headers,
+      headers,
     }, adj, this.channel.host.logger);
-    if (result === undefined) return { scheme: adj.urlScheme, authority, remote, headers: head.headers };
-    if ("error" in result) return result.error;
+    if ("error" in result) {
+      this.channel.host.logger.warn(result.warning);
+      return result.error;
+    }
     const moved = result.remoteHost !== remote.hostname || result.remotePort !== remote.port;
     return {
       scheme: result.scheme,
@@ -270,6 +273,16 @@ class Task {
     this.channel.host.dispatcher.release();
     this.channel.taskDone(close);
   }
+}
+
+/** waitress hands the app a de-chunked body: Transfer-Encoding goes, Content-Length gives the decoded length. */
+function dechunkedHeaders(pairs: readonly string[], length: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (pairs[i] !== "transfer-encoding") out.push(pairs[i], pairs[i + 1]);
+  }
+  out.push("content-length", String(length));
+  return out;
 }
 
 /** The reason `info.completed` rejects with; built only when it does (an Error captures a stack). */
@@ -539,10 +552,3 @@ export function writeErrorResponse(
   channel.write(out);
 }
 
-function stubProxy(
-  _i: { remoteHost: string; remotePort: number; scheme: string; host: string; serverPort: number; headers: string[] },
-  _a: unknown,
-  _l: unknown,
-): { remoteHost: string; remotePort: number; scheme: string; host: string; headers: string[] } | { error: string } {
-  return { error: "" };
-}

@@ -63,14 +63,17 @@ test("http: pipelined requests are answered strictly in order", async () => {
 });
 
 test("http: a chunked request body is de-chunked for the app; trailers are dropped", async () => {
-  const s = await startServer(async (req) => new Response(`${req.headers.get("content-length")}|${await req.text()}`));
+  const s = await startServer(async (req) =>
+    new Response(`${req.headers.get("transfer-encoding") ?? req.headers.get("content-length")}|${await req.text()}`)
+  );
   try {
     const [r] = await exchange(
       s.port,
       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
     );
     assert.equal(r.status, 200);
-    assert.equal(r.text, "null|hello world");
+    // As waitress does: the app sees the decoded length and no Transfer-Encoding.
+    assert.equal(r.text, "11|hello world");
   } finally {
     await s.stop();
   }
@@ -614,5 +617,40 @@ test("http: a stream that fails after the head cuts the connection (no clean end
     assert.equal((await exchange(s.port, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"))[0].status, 200);
   } finally {
     await s.stop();
+  }
+});
+
+test("http: trusted proxy headers rewrite the url and client; untrusted ones are removed", async () => {
+  const seen: string[] = [];
+  const app = (req: Request, info: ServeInfo) => {
+    seen.push(`${req.url} ${info.remoteAddr.hostname}:${info.remoteAddr.port} xff=${req.headers.get("x-forwarded-for")}`);
+    return hello();
+  };
+  const trusted = await startServer(app, {
+    trustedProxy: "127.0.0.1",
+    trustedProxyHeaders: "x-forwarded-for x-forwarded-host x-forwarded-proto",
+  });
+  try {
+    const send = (extra: string) =>
+      exchange(trusted.port, `GET /p HTTP/1.1\r\nHost: internal:8080\r\n${extra}\r\n`).then((r) => r[0]);
+    assert.equal(
+      (await send("X-Forwarded-For: 9.9.9.9, 1.2.3.4\r\nX-Forwarded-Host: shop.example\r\nX-Forwarded-Proto: https\r\n"))
+        .status,
+      200,
+    );
+    // Without a forwarded port the peer's port stays (waitress keeps REMOTE_PORT).
+    assert.match(seen.pop() ?? "", /^https:\/\/shop\.example\/p 1\.2\.3\.4:\d+ xff=1\.2\.3\.4$/);
+    const bad = await send("X-Forwarded-Proto: ftp\r\n");
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /Header "X-Forwarded-Proto" malformed\./);
+  } finally {
+    await trusted.stop();
+  }
+  const untrusted = await startServer(app);
+  try {
+    await exchange(untrusted.port, "GET /p HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n");
+    assert.match(seen.pop() ?? "", /^http:\/\/h\/p 127\.0\.0\.1:\d+ xff=null$/);
+  } finally {
+    await untrusted.stop();
   }
 });
