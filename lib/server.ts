@@ -13,7 +13,8 @@ import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
 import { handlerOf } from "./task.ts";
-import type { App, BoundAddr, Handler, ServeInit, Server } from "./types.ts";
+import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
+import { openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./utilities.ts";
 
 /** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
@@ -135,6 +136,15 @@ class WaitressServer implements Server, ChannelHost {
 
   shutdown(): Promise<void> {
     return this.#stop(true);
+  }
+
+  stats(): ServerStats {
+    return {
+      connections: this.#channels.size,
+      activeRequests: this.dispatcher.active,
+      queuedRequests: this.dispatcher.queued,
+      tempFiles: openTempFileCount(),
+    };
   }
 
   close(): Promise<void> {

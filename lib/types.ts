@@ -53,6 +53,18 @@ export interface BoundAddr {
   url: string;
 }
 
+/** A snapshot of what the server holds right now (for monitoring and leak checks). */
+export interface ServerStats {
+  /** Open client connections. */
+  connections: number;
+  /** Requests the application is processing (at most `threads`). */
+  activeRequests: number;
+  /** Requests received whole and waiting for an application slot. */
+  queuedRequests: number;
+  /** Temporary files open for spilled request bodies and response output (counted process-wide). */
+  tempFiles: number;
+}
+
 /** What `serve()` returns. */
 export interface Server {
   /** Resolves once every listener is bound; rejects when binding fails. */
@@ -68,4 +80,6 @@ export interface Server {
   shutdown(): Promise<void>;
   /** Immediate stop: stop accepting and close every connection now. */
   close(): Promise<void>;
+  /** What the server holds right now. */
+  stats(): ServerStats;
 }
