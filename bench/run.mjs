@@ -723,7 +723,14 @@ function resultsMarkdown(report) {
     if (!results[sc.id]) continue;
     out.push(`## ${sc.title}`, "", mdTable(scenarioRows(sc, targets, results)), "");
   }
-  out.push("## Ratios, every scenario", "", mdTable(ratioRows(results, targets)), "");
+  out.push(
+    "## Ratios, every scenario",
+    "",
+    "ours / reference of the medians above (for `idle`, KiB per connection: lower is better).",
+    "",
+    mdTable(ratioRows(results, targets)),
+    "",
+  );
   return out.join("\n");
 }
 
@@ -806,7 +813,7 @@ async function main() {
     console.log(textTable(scenarioRows(sc, report.targets, results)));
     console.log("");
   }
-  console.log("== Ratios (ours / reference, medians of this run)");
+  console.log("== Ratios (ours / reference, medians of this run; for idle KiB/conn lower is better)");
   console.log(textTable(ratioRows(results, report.targets)));
   console.log("");
   console.log("== Targets from the issue");
