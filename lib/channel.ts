@@ -92,7 +92,8 @@ export class Channel {
    * after its first byte.
    */
   expired(now: number, timeoutMs: number): boolean {
-    if (this.busy) return false;
+    // A half-closed client whose request never finishes must not hold the connection forever.
+    if (this.busy) return this.#peerEnded && now - this.lastActivity > timeoutMs;
     if (now - this.lastActivity > timeoutMs) return true;
     const parser = this.#parser;
     return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
@@ -160,9 +161,11 @@ export class Channel {
     // A partly received request can never complete now.
     this.#parser = null;
     if (this.busy) {
-      // With lookahead the client was being watched: EOF means it gave up (waitress's client_disconnected).
-      if (this.host.adj.channelRequestLookahead > 0) this.#notifyClose(new Error("client disconnected"));
-      this.#willClose = true;
+      // EOF while a request is served: the client is done with us (waitress's client_disconnected,
+      // Deno.serve and node:http treat it alike). The request in flight sees request.signal abort and
+      // gives back its slot; its response and those of requests already received are still written,
+      // for a client that only half-closed, and then the connection closes.
+      this.#notifyClose(new Error("client closed the connection"));
       return;
     }
     this.closeWhenFlushed();

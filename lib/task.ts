@@ -131,6 +131,7 @@ class Task {
   headWritten = false;
   finished = false;
   lost = false;
+  #slotHeld = true;
   #stopWatching: (() => void) | null = null;
 
   constructor(channel: Channel, parser: RequestParser) {
@@ -255,6 +256,14 @@ class Task {
     this.lost = true;
     if (this.request !== null) abortServerRequest(this.request, reason);
     this.info?.settle(true, reason);
+    // The client is gone: a handler that never settles must not keep its slot from others.
+    this.#releaseSlot();
+  }
+
+  #releaseSlot(): void {
+    if (!this.#slotHeld) return;
+    this.#slotHeld = false;
+    this.channel.host.dispatcher.release();
   }
 
   /** Response produced (or abandoned): free the slot and the body, let the channel go on. */
@@ -270,7 +279,7 @@ class Task {
       else channel.whenFlushed(() => channel.closed ? info.settle(true, connectionLost()) : info.settle(false));
     }
     this.request = null;
-    this.channel.host.dispatcher.release();
+    this.#releaseSlot();
     this.channel.taskDone(close);
   }
 }

@@ -654,3 +654,45 @@ test("http: trusted proxy headers rewrite the url and client; untrusted ones are
     await untrusted.stop();
   }
 });
+
+test("http: a handler that never settles gives its slot back when its client leaves", async () => {
+  let aborted = false;
+  const s = await startServer((req) => {
+    if (req.url.endsWith("/hang")) {
+      req.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise<Response>(() => {});
+    }
+    return hello();
+  }, { threads: 1 });
+  try {
+    const a = await RawClient.open(s.port);
+    a.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(100);
+    assert.equal(s.server.stats().activeRequests, 1);
+    a.destroy();
+    const [r] = await withTimeout(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 3000, "second client");
+    assert.equal(r.status, 200);
+    assert.equal(aborted, true);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("http: a client that half-closes after its requests still gets every response", async () => {
+  const s = await startServer(async (req) => {
+    await sleep(20);
+    return new Response(new URL(req.url).pathname);
+  });
+  try {
+    const c = await RawClient.open(s.port);
+    c.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.socket.end();
+    await c.waitClosed();
+    const rs = await c.responses(2);
+    assert.deepEqual(rs.map((r) => r.text), ["/1", "/2"]);
+    assert.equal(rs[1].headers.get("connection")?.[0], "close");
+    c.destroy();
+  } finally {
+    await s.stop();
+  }
+});
