@@ -5,6 +5,7 @@
 //   node bench/profile.mjs                 hello world, 50 connections, 10 s
 //   node bench/profile.mjs --scenario=pipeline --duration=5
 //   node bench/profile.mjs --server=node-http.mjs   profile another server script
+//   node bench/profile.mjs --runtime=deno           profile under Deno (deno run --cpu-prof)
 //   node bench/profile.mjs --file=bench/out/x.cpuprofile   summarise an existing profile
 //
 // The raw .cpuprofile lands in bench/out/ (open it in Chrome DevTools or
@@ -47,16 +48,14 @@ function get(port) {
 async function profile() {
   mkdirSync(outDir, { recursive: true });
   const before = new Set(readdirSync(outDir));
+  const serverScript = join(benchDir, "servers", value("server") ?? "ours.ts");
+  const runtime = value("runtime") ?? "node";
+  const cmd = runtime === "deno"
+    ? [join(root, "node_modules", ".bin", "deno"), "run", "-A", "--cpu-prof", `--cpu-prof-dir=${outDir}`, serverScript]
+    : [join(root, "node_modules", ".bin", "node"), "--cpu-prof", `--cpu-prof-dir=${outDir}`, serverScript];
   const server = spawn(
     "taskset",
-    [
-      "-c",
-      "0",
-      join(root, "node_modules", ".bin", "node"),
-      "--cpu-prof",
-      `--cpu-prof-dir=${outDir}`,
-      join(benchDir, "servers", value("server") ?? "ours.ts"),
-    ],
+    ["-c", "0", ...cmd],
     { cwd: root, env: { ...process.env, PORT: String(PORT) }, stdio: "inherit" },
   );
   const exited = new Promise((r) => server.on("exit", r));
