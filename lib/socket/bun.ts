@@ -1,0 +1,348 @@
+/**
+ * The socket contract over `Bun.listen`. Bun writes straight to the kernel
+ * and returns how much it took, so this adapter owns the outbound queue and
+ * flushes it (batched) on `drain`. `allowHalfOpen` keeps the socket writable
+ * after the peer's FIN.
+ *
+ * @module
+ */
+import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+
+/** The few `Bun` APIs used here, typed locally so Deno and Node can check and strip-run this file. */
+interface BunSocket {
+  data: BunConnection;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  /** Bytes the kernel took; less when its buffer is full; -1 when closed or shutting down. */
+  write(data: Uint8Array): number;
+  /** Closes both directions (after the kernel sends what it holds); `close` fires synchronously. */
+  end(): unknown;
+  /** shutdown(2) of the write side; reading goes on. */
+  shutdown(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  setNoDelay(noDelay?: boolean): unknown;
+}
+interface BunSocketHandlers {
+  open(socket: BunSocket): void;
+  data(socket: BunSocket, chunk: Uint8Array): void;
+  drain(socket: BunSocket): void;
+  end(socket: BunSocket): void;
+  close(socket: BunSocket, error?: Error): void;
+  error(socket: BunSocket, error: Error): void;
+}
+interface BunServer {
+  readonly hostname?: string;
+  readonly port?: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+interface BunListenBase {
+  allowHalfOpen: boolean;
+  socket: BunSocketHandlers;
+}
+interface BunLike {
+  listen(
+    options:
+      & BunListenBase
+      & ({ hostname: string; port: number; backlog?: number; ipv6Only?: boolean } | { unix: string }),
+  ): BunServer;
+}
+
+/** `write` returns false once this much is queued (node:net's socket default). */
+const HIGH_WATER = 64 * 1024;
+/** Queued chunks smaller than this are merged into one write: Bun has no cork or writev. */
+const BATCH = 64 * 1024;
+const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
+
+class BunConnection implements Connection {
+  readonly remote: SocketAddress;
+  readonly #socket: BunSocket;
+  #handlers: ConnectionHandlers | undefined;
+  #queue: Uint8Array[] = [];
+  #buffered = 0;
+  #needDrain = false;
+  #writeEnding = false;
+  #closeWhenFlushed = false;
+  #writeShut = false;
+  #readEnded = false;
+  #readPaused = false;
+  #socketPaused = false;
+  /** Bytes (copied) and EOF that arrived while not delivering: before start() or while paused. */
+  #held: Uint8Array[] = [];
+  #endHeld = false;
+  #error: Error | undefined;
+  closed = false;
+
+  constructor(socket: BunSocket, transport: "tcp" | "unix") {
+    this.#socket = socket;
+    this.remote = transport === "unix"
+      ? UNIX_PEER
+      : { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  }
+
+  start(handlers: ConnectionHandlers): void {
+    this.#handlers = handlers;
+    if (!this.#readPaused) this.resumeReading();
+  }
+
+  /** Bun's `data` callback. */
+  data(chunk: Uint8Array): void {
+    if (this.closed) return;
+    if (this.#handlers === undefined || this.#readPaused || this.#held.length > 0) {
+      this.#held.push(chunk.slice()); // Bun may reuse the chunk's memory after the callback
+      return;
+    }
+    this.#handlers.onData(chunk);
+  }
+
+  /** Bun's `end` callback: the peer's FIN. */
+  end(): void {
+    if (this.closed || this.#readEnded) return;
+    this.#readEnded = true;
+    if (this.#handlers === undefined || this.#readPaused || this.#held.length > 0) this.#endHeld = true;
+    else this.#deliverEnd();
+  }
+
+  #deliverEnd(): void {
+    this.#endHeld = false;
+    this.#handlers!.onEnd();
+    if (this.#writeShut && !this.closed) this.#socket.end();
+  }
+
+  /** Bun's `close` callback, which also reports resets. Fires exactly once per socket. */
+  closeEvent(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#queue = [];
+    this.#buffered = 0;
+    this.#held = [];
+    const handlers = this.#handlers;
+    if (handlers === undefined) return; // parked and never handed over
+    error ??= this.#error;
+    // Bun closes without an `end` callback when the peer's FIN follows our shutdown.
+    const synthEnd = error === undefined && this.#writeShut && !this.#readEnded;
+    // Bun fires `close` inside end(); deferring keeps onClose out of our callers' stacks, as on Node.
+    queueMicrotask(() => {
+      if (synthEnd) handlers.onEnd();
+      handlers.onClose(error);
+    });
+  }
+
+  errorEvent(error: Error): void {
+    this.#error ??= error;
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.closed || this.#writeEnding) return false;
+    if (this.#buffered === 0) {
+      // Happy path: the kernel takes it all, nothing is copied or queued.
+      const n = this.#socket.write(data);
+      if (n === data.length) return true;
+      if (n < 0) return false; // closing: the close callback follows
+      this.#queue.push(n === 0 ? data : data.subarray(n));
+      this.#buffered = data.length - n;
+    } else {
+      this.#queue.push(data);
+      this.#buffered += data.length;
+    }
+    if (this.#buffered < HIGH_WATER) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  /** Bun's `drain` callback (also fired spuriously, e.g. after a resume or the peer's FIN). */
+  flush(): void {
+    const q = this.#queue;
+    while (q.length > 0) {
+      if (q.length > 1 && q[0].length < BATCH) this.#merge();
+      const chunk = q[0];
+      const n = this.#socket.write(chunk);
+      if (n < 0) return;
+      this.#buffered -= n;
+      if (n < chunk.length) {
+        q[0] = chunk.subarray(n);
+        return; // the kernel is full: wait for the next drain
+      }
+      q.shift();
+    }
+    if (this.closed) return;
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      this.#handlers?.onDrain();
+      if (this.#buffered > 0 || this.closed) return;
+    }
+    if (this.#closeWhenFlushed) this.#socket.end();
+    else if (this.#writeEnding && !this.#writeShut) this.#shutdown();
+  }
+
+  /** Merges the small chunks at the head of the queue into one. */
+  #merge(): void {
+    const q = this.#queue;
+    let count = 1;
+    let size = q[0].length;
+    while (count < q.length && size + q[count].length <= BATCH) size += q[count++].length;
+    if (count === 1) return;
+    const merged = new Uint8Array(size);
+    for (let i = 0, off = 0; i < count; off += q[i].length, i++) merged.set(q[i], off);
+    q.splice(0, count, merged);
+  }
+
+  #shutdown(): void {
+    this.#writeShut = true;
+    this.#socket.shutdown();
+    // Both directions done: close (Bun would not on its own after a delivered `end`).
+    if (this.#readEnded && !this.#endHeld && !this.closed) this.#socket.end();
+  }
+
+  pauseReading(): void {
+    if (this.#readPaused) return;
+    this.#readPaused = true;
+    if (!this.closed) {
+      this.#socketPaused = true;
+      this.#socket.pause();
+    }
+  }
+
+  resumeReading(): void {
+    this.#readPaused = false;
+    if (this.closed || this.#handlers === undefined) return;
+    if (this.#socketPaused) {
+      this.#socketPaused = false;
+      this.#socket.resume();
+    }
+    // Held bytes go out later, never inside the caller's resumeReading() (as on Node and Deno).
+    if (this.#held.length > 0 || this.#endHeld) queueMicrotask(() => this.#deliverHeld());
+  }
+
+  #deliverHeld(): void {
+    const handlers = this.#handlers!;
+    while (this.#held.length > 0 && !this.#readPaused && !this.closed) handlers.onData(this.#held.shift()!);
+    if (this.#held.length === 0 && this.#endHeld && !this.#readPaused && !this.closed) this.#deliverEnd();
+  }
+
+  closeWrite(): void {
+    if (this.closed || this.#writeEnding) return;
+    this.#writeEnding = true;
+    if (this.#buffered === 0) this.#shutdown();
+  }
+
+  close(): void {
+    if (this.closed || this.#closeWhenFlushed) return;
+    this.#writeEnding = true;
+    this.#closeWhenFlushed = true;
+    if (this.#buffered === 0) this.#socket.end();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.#queue = [];
+    this.#buffered = 0;
+    this.#socket.end(); // close(2): what the kernel already holds may still go out, like Node's destroy()
+  }
+}
+
+/** The handler object Bun shares across all sockets of a listener; state lives in `socket.data`. */
+class BunListener implements Listener {
+  readonly address: SocketAddress;
+  #server: BunServer | undefined;
+  readonly #onConnection: (conn: Connection) => void;
+  readonly #transport: "tcp" | "unix";
+  #paused = false;
+  #parked: BunConnection[] = [];
+
+  constructor(spec: ListenSpec, onConnection: (conn: Connection) => void) {
+    this.#onConnection = onConnection;
+    this.#transport = spec.transport;
+    const handlers: BunSocketHandlers = {
+      open: (socket) => this.#accept(socket),
+      data: (socket, chunk) => socket.data.data(chunk),
+      drain: (socket) => socket.data.flush(),
+      end: (socket) => socket.data.end(),
+      close: (socket, error) => socket.data?.closeEvent(error),
+      error: (socket, error) => socket.data?.errorEvent(error),
+    };
+    const bun = (globalThis as unknown as { Bun: BunLike }).Bun;
+    const server = spec.transport === "unix"
+      ? bun.listen({ unix: spec.path, allowHalfOpen: true, socket: handlers })
+      : bun.listen({
+        hostname: spec.hostname,
+        port: spec.port,
+        backlog: spec.backlog,
+        ipv6Only: spec.ipv6Only === true && spec.hostname.includes(":"),
+        allowHalfOpen: true,
+        socket: handlers,
+      });
+    this.#server = server;
+    this.address = spec.transport === "unix"
+      ? { transport: "unix", hostname: spec.path, port: 0 }
+      : { transport: "tcp", hostname: server.hostname ?? spec.hostname, port: server.port ?? spec.port };
+  }
+
+  #accept(socket: BunSocket): void {
+    const conn = new BunConnection(socket, this.#transport);
+    socket.data = conn;
+    if (this.#transport === "tcp") socket.setNoDelay(true);
+    if (this.#paused) {
+      // Bun cannot stop accepting: park the socket unread, so TCP pushes back on the client.
+      conn.pauseReading();
+      this.#parked.push(conn);
+    } else {
+      this.#onConnection(conn);
+    }
+  }
+
+  pauseAccepting(): void {
+    this.#paused = true;
+  }
+
+  resumeAccepting(): void {
+    this.#paused = false;
+    while (this.#parked.length > 0 && !this.#paused) {
+      const conn = this.#parked.shift()!;
+      if (conn.closed) continue; // the client gave up while parked
+      conn.resumeReading(); // before start(), so start() delivers what was held
+      this.#onConnection(conn);
+    }
+  }
+
+  close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    // Parked sockets were never handed over, so nobody else would ever close them.
+    for (const conn of this.#parked) conn.destroy();
+    this.#parked = [];
+    server?.stop(false); // stops listening (and removes a unix socket file); connections stay
+    return Promise.resolve();
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EADDRINUSE: "address already in use",
+  EACCES: "permission denied",
+  EADDRNOTAVAIL: "address not available",
+  ENOENT: "no such file or directory",
+};
+
+function listen(spec: ListenSpec, onConnection: (conn: Connection) => void): Promise<Listener> {
+  try {
+    return Promise.resolve(new BunListener(spec, onConnection));
+  } catch (error) {
+    // Bun says only "Failed to listen at 127.0.0.1"; the reason is in `code`.
+    const code = (error as { code?: string }).code;
+    const where = spec.transport === "unix"
+      ? `unix:${spec.path}`
+      : spec.hostname.includes(":")
+      ? `[${spec.hostname}]:${spec.port}`
+      : `${spec.hostname}:${spec.port}`;
+    const reason = (code && ERRNO_TEXT[code]) ?? (error instanceof Error ? error.message : String(error));
+    const err = new Error(`cannot listen on ${where}: ${reason}${code ? ` (${code})` : ""}`, { cause: error });
+    return Promise.reject(Object.assign(err, { code }));
+  }
+}
+
+/** The Bun.listen implementation of the socket contract. */
+export const bunSocketRuntime: SocketRuntime = { name: "bun", listen };
