@@ -607,6 +607,48 @@ test("socket: unix socket listen, unix peer address, close removes the file", TI
   }
 });
 
+test("socket: onClose never runs inside close() or destroy(), even when called from onData", TIMEOUT, async () => {
+  const rt = await runtime;
+  let inside = false;
+  let reentered = false;
+  let closes = 0;
+  let handled = 0;
+  const listener = await rt.listen({ transport: "tcp", hostname: "127.0.0.1", port: 0, backlog: 16 }, (conn) => {
+    handled++;
+    const which = handled;
+    conn.start({
+      onData() {
+        inside = true;
+        if (which === 1) conn.close();
+        else conn.destroy();
+        conn.write(new Uint8Array(1));
+        inside = false;
+      },
+      onEnd() {},
+      onDrain() {},
+      onClose() {
+        if (inside) reentered = true;
+        closes++;
+      },
+    });
+  });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const c = await connect(listener.address.port);
+      c.on("error", () => {});
+      const done = new Promise((r) => c.once("close", r));
+      c.on("end", () => c.end());
+      c.resume();
+      c.write("x");
+      await within(done, 2000, "client closed");
+    }
+    await waitFor(() => closes === 2, 2000, "two onClose");
+    assert.equal(reentered, false);
+  } finally {
+    await listener.close();
+  }
+});
+
 test("socket: many small writes arrive in order (queued writes are batched)", TIMEOUT, async () => {
   const { listener, next } = await serve();
   try {

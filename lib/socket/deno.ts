@@ -215,7 +215,9 @@ class DenoConnection implements Connection {
       // already closed by the runtime
     }
     this.resumeReading(); // lets a parked read loop see `closed` and return
-    this.#handlers?.onClose(error);
+    const handlers = this.#handlers;
+    // Deferred, so onClose never runs inside the caller's close()/destroy() (node:net's 'close' is async too).
+    if (handlers) queueMicrotask(() => handlers.onClose(error));
   }
 }
 
