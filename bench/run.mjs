@@ -597,7 +597,7 @@ function scenarioRows(sc, targets, results) {
   for (const t of targets) {
     const r = results[sc.id]?.[t.id];
     if (!r) {
-      rows.push([t.id, t.ok === false ? "unavailable" : "-", "", ...(sc.latency ? ["", "", ""] : []), ""]);
+      rows.push([t.id, t.ok === false ? "unavailable" : "-", ...header.slice(2).map(() => "")]);
       continue;
     }
     const row = [t.id, fmt(r.median), `${fmt(r.min)} - ${fmt(r.max)}`];
@@ -709,8 +709,9 @@ function resultsMarkdown(report) {
       `(hono ${v.hono}), ${v.python} with waitress ${v.waitress}, ${v.wrk.replace(/ \[.*/, "")}`,
   );
   out.push(
-    `- ${c.rounds} rounds of ${c.durationS} s per target and scenario after a ${c.warmupS} s warm-up; ` +
-      `${c.idleConnections} idle connections (${c.idleRounds} rounds, each on a fresh server process); ${c.streamMiB} MiB streamed per response; ` +
+    `- Rounds: ${c.rounds} of ${c.durationS} s per target and scenario, after a ${c.warmupS} s warm-up; ` +
+      `${c.idleConnections} idle connections (rounds: ${c.idleRounds}, each on a fresh server process); ` +
+      `${c.streamMiB} MiB streamed per response; ` +
       `pipeline depth ${c.pipelineDepth}.`,
     "",
   );
