@@ -571,3 +571,16 @@ test("cli (spawned): an IPv6 listener is printed bracketed", async () => {
     await stop(running);
   }
 });
+
+test("cli: every example in examples/ loads and answers", async () => {
+  assert.match(
+    await answer(await loadApp("examples/hello.ts", false, ROOT), "/hi"),
+    /^Hello from waitress[^\n]*\n\nGET \/hi\n/,
+  );
+  const counter = await loadApp("examples.fetch-object", false, ROOT);
+  assert.equal(await answer(counter, "/count"), '{"hits":1}');
+  assert.equal(await answer(counter, "/count"), '{"hits":2}');
+  assert.equal(await answer(await loadApp("examples/hono.ts", false, ROOT), "/users/3"), '{"id":"3"}');
+  assert.match(await answer(await loadApp("examples/factory.ts:createApp", true, ROOT), "/f"), /^\w+, \/f\n$/);
+  assert.match(await answer(await loadApp("examples/factory.ts:createAppAsync", true, ROOT)), /^up since /);
+});

@@ -140,8 +140,11 @@ test("package: npx and bun x find the bin", async () => {
   const project = await installed;
   const npx = await run("npx", ["--offline", "waitress-serve", "--version"], project);
   assert.equal(npx.stdout, `waitress-serve ${VERSION}\n`, npx.stderr);
-  const bunx = await run(BUN, ["x", "--bun", "waitress-serve", "--version"], project);
-  assert.equal(bunx.stdout, `waitress-serve ${VERSION}\n`, bunx.stderr);
+  // Plain `bun x` follows the bin's `env node` shebang; `--bun` runs it on Bun.
+  for (const flags of [[], ["--bun"]]) {
+    const bunx = await run(BUN, ["x", ...flags, "waitress-serve", "--version"], project);
+    assert.equal(bunx.stdout, `waitress-serve ${VERSION}\n`, bunx.stderr);
+  }
 });
 
 test("package: the library import works from the installed package", async () => {
