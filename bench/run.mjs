@@ -670,7 +670,11 @@ function machineInfo(tools) {
       return null;
     }
   };
+  const head = firstLine("git", ["-C", root, "rev-parse", "--short", "HEAD"]);
+  const dirty = spawnSync("git", ["-C", root, "status", "--porcelain", "--", "lib", "mod.ts"], { encoding: "utf8" })
+    .stdout?.trim();
   return {
+    commit: head + (dirty ? " (engine files with uncommitted changes)" : ""),
     nproc: firstLine("nproc", []) || String(os.cpus().length),
     cpu,
     kernel: firstLine("uname", ["-r"]),
@@ -702,6 +706,7 @@ function resultsMarkdown(report) {
     "",
   );
   out.push("## Machine", "");
+  out.push(`- Commit: ${machine.commit}`);
   out.push(`- nproc: ${machine.nproc}; CPU: ${machine.cpu}; kernel: ${machine.kernel}; OS: ${machine.os}`);
   const v = machine.versions;
   out.push(
@@ -744,7 +749,7 @@ async function main() {
   const wanted = list("scenarios");
   const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.id));
   const machine = machineInfo(tools);
-  log(`machine: ${machine.nproc} cpus, ${machine.cpu}, kernel ${machine.kernel}`);
+  log(`machine: ${machine.nproc} cpus, ${machine.cpu}, kernel ${machine.kernel}; commit ${machine.commit}`);
   log(`config: ${JSON.stringify(config)}`);
 
   for (const t of targets) {
