@@ -165,7 +165,8 @@ export class InputBuffer {
         // Hand out copies: the application may transfer or mutate what it reads.
         controller.enqueue(this.#chunks[index++].slice());
       },
-    });
+      // No read-ahead: pull (and so `onRead`) happens only when someone reads.
+    }, { highWaterMark: 0 });
   }
 
   /** Releases memory and closes the temporary file. */
