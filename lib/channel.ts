@@ -370,7 +370,14 @@ export class Channel {
 }
 
 /** Error codes that only mean the client went away: not worth a log line (waitress closes silently too). */
-const DISCONNECT_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ConnectionReset", "BrokenPipe", "ConnectionAborted"]);
+const DISCONNECT_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ConnectionReset",
+  "BrokenPipe",
+  "ConnectionAborted",
+]);
 
 function isDisconnect(error: unknown): boolean {
   if (error === null || typeof error !== "object") return false;

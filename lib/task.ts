@@ -16,7 +16,15 @@ import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
 import { currentHttpDate, describeError, encodeHead, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-connection",
+]);
 
 const CRLF = utf8("\r\n");
 const LAST_CHUNK = utf8("0\r\n\r\n");
@@ -192,14 +200,18 @@ class Task {
     if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
       return { scheme: adj.urlScheme, authority, remote, headers };
     }
-    const result = applyProxyHeaders({
-      remoteHost: remote.hostname,
-      remotePort: remote.port,
-      scheme: adj.urlScheme,
-      host: authority,
-      serverPort: this.channel.serverPort,
-      headers,
-    }, adj, this.channel.host.logger);
+    const result = applyProxyHeaders(
+      {
+        remoteHost: remote.hostname,
+        remotePort: remote.port,
+        scheme: adj.urlScheme,
+        host: authority,
+        serverPort: this.channel.serverPort,
+        headers,
+      },
+      adj,
+      this.channel.host.logger,
+    );
     if ("error" in result) {
       this.channel.host.logger.warn(result.warning);
       return result.error;
@@ -560,4 +572,3 @@ export function writeErrorResponse(
   out.set(body, bytes.length);
   channel.write(out);
 }
-

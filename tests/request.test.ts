@@ -33,7 +33,12 @@ test("request: a GET body is readable (waitress hands every body to the app)", a
 test("request: json, formData, blob and arrayBuffer", async () => {
   const j = new ServerRequest("POST", "http://h/", [], body('{"a":1}'));
   assert.deepEqual(await j.json(), { a: 1 });
-  const f = new ServerRequest("POST", "http://h/", ["content-type", "application/x-www-form-urlencoded"], body("a=1&b=x"));
+  const f = new ServerRequest(
+    "POST",
+    "http://h/",
+    ["content-type", "application/x-www-form-urlencoded"],
+    body("a=1&b=x"),
+  );
   const form = await f.formData();
   assert.equal(form.get("b"), "x");
   const b = new ServerRequest("POST", "http://h/", ["content-type", "text/plain"], body("blob"));
