@@ -240,7 +240,7 @@ export const OPTION_TABLE: { readonly [K in OptionName]-?: OptionSpec } = {
     metavar: "LIST",
     group: "standard",
     help:
-      "Space-separated proxy headers to trust: x-forwarded-for, x-forwarded-host, x-forwarded-proto, x-forwarded-port, x-forwarded-by, or forwarded (alone). Needs --trusted-proxy.",
+      "Space-separated proxy headers to trust: x-forwarded-for, x-forwarded-host, x-forwarded-proto, x-forwarded-port, x-forwarded-by, or forwarded (alone). Needs --trusted-proxy; with it and without this, x-forwarded-proto alone is trusted.",
   },
   clearUntrustedProxyHeaders: {
     flag: "clear-untrusted-proxy-headers",
@@ -635,10 +635,13 @@ function resolveBinds(opts: ServeOptions): BindTarget[] {
   const hasListen = opts.listen !== undefined;
   const hasUnix = opts.unixSocket !== undefined && opts.unixSocket !== "";
   if (hasListen && hasHostPort) {
-    throw new OptionError("listen", "listen cannot be combined with host or port");
+    throw new OptionError("listen", "listen (--listen) cannot be combined with host (--host) or port (--port)");
   }
   if (hasUnix && (hasHostPort || hasListen)) {
-    throw new OptionError("unixSocket", "unixSocket cannot be combined with host, port or listen");
+    throw new OptionError(
+      "unixSocket",
+      "unixSocket (--unix-socket) cannot be combined with host (--host), port (--port) or listen (--listen)",
+    );
   }
   if (hasUnix) return [{ transport: "unix", path: parseString("unixSocket", opts.unixSocket) }];
   const port = opts.port === undefined ? 8080 : parseInteger("port", opts.port, 0);
@@ -671,7 +674,10 @@ function resolveProxyHeaders(opts: ServeOptions, trusted: string | undefined): S
   }
   const names = parseList("trustedProxyHeaders", opts.trustedProxyHeaders).map((s) => s.toLowerCase());
   if (names.length > 0 && trusted === undefined) {
-    throw new OptionError("trustedProxyHeaders", "trustedProxyHeaders requires trustedProxy to be set");
+    throw new OptionError(
+      "trustedProxyHeaders",
+      "trustedProxyHeaders (--trusted-proxy-headers) requires trustedProxy (--trusted-proxy) to be set",
+    );
   }
   for (const n of names) {
     if (!KNOWN_PROXY_HEADERS.includes(n)) {
@@ -722,7 +728,10 @@ export function resolveAdjustments(options: ServeOptions = {}): Adjustments {
   const trustedRaw = o.trustedProxy === undefined ? "" : parseString("trustedProxy", o.trustedProxy).trim();
   const trustedProxy = trustedRaw === "" ? undefined : trustedRaw;
   if (o.trustedProxyCount !== undefined && trustedProxy === undefined) {
-    throw new OptionError("trustedProxyCount", "trustedProxyCount requires trustedProxy to be set");
+    throw new OptionError(
+      "trustedProxyCount",
+      "trustedProxyCount (--trusted-proxy-count) requires trustedProxy (--trusted-proxy) to be set",
+    );
   }
   int("sendBytes", 1);
   int("asyncoreLoopTimeout", 1);

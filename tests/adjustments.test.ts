@@ -66,7 +66,7 @@ test("adjustments: bad values name the option", () => {
     return true;
   });
   assert.throws(() => resolveAdjustments({ threads: 0 }), /at least 1/);
-  assert.throws(() => resolveAdjustments({ listen: "a:1", port: 2 }), /listen cannot be combined/);
+  assert.throws(() => resolveAdjustments({ listen: "a:1", port: 2 }), /listen \(--listen\) cannot be combined/);
   assert.throws(() => resolveAdjustments({ unixSocket: "/tmp/x", host: "a" }), OptionError);
   assert.throws(() => resolveAdjustments({ trustedProxyHeaders: "x-forwarded-for" }), /requires trustedProxy/);
   assert.throws(

@@ -409,7 +409,10 @@ test("cli (spawned): errors are one line on stderr with exit status 1", async ()
   const cases: [string[], RegExp][] = [
     [["--bogus", "app.ts"], /^Error: Unknown option --bogus\n$/],
     [["--threads=abc", "app.ts"], /^Error: Invalid value for threads \(--threads\): expected an integer, got "abc"\n$/],
-    [["--port=1", "--listen=127.0.0.1:2", "app.ts"], /^Error: listen cannot be combined .*\(--listen\)\n$/],
+    [
+      ["--port=1", "--listen=127.0.0.1:2", "app.ts"],
+      /^Error: listen \(--listen\) cannot be combined with host \(--host\) or port \(--port\)\n$/,
+    ],
     [[], /^Error: Specify an application/],
     [["app.ts:a", "app.ts:b"], /^Error: Provide only one application/],
     [["nosuch.mod:app"], /^Error: Cannot find module "nosuch\.mod"/],
