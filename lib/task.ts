@@ -13,7 +13,7 @@ import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
 import type { InputBuffer } from "./buffers.ts";
 import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
-import { currentHttpDate, describeError, encodeHead, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
+import { currentHttpDate, describeError, errorBody, latin1Bytes, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -411,11 +411,11 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   task.headWritten = true;
 
   if (reader === null) {
-    channel.write(encodeHead(headText));
+    channel.write(latin1Bytes(headText));
     return framing.close;
   }
   if (!sendBody) {
-    channel.write(encodeHead(headText));
+    channel.write(latin1Bytes(headText));
     reader.cancel().catch(() => {});
     return framing.close;
   }
@@ -434,25 +434,29 @@ async function streamBody(
   const channel = task.channel;
   const limit = framing.length;
   let sent = 0;
-  let headBytes: Uint8Array | null = encodeHead(headText);
+  let head: string | null = headText;
+  let done = false;
   const emit = (chunk: Uint8Array): void => {
     if (limit >= 0 && sent + chunk.length > limit) chunk = chunk.subarray(0, limit - sent);
     if (chunk.length === 0) return;
     sent += chunk.length;
-    if (framing.chunked) writeChunk(channel, chunk, headBytes);
-    else if (headBytes !== null) writeJoined(channel, headBytes, chunk);
+    if (framing.chunked) writeChunk(channel, chunk, head);
+    else if (head !== null) writeWithHead(channel, head, chunk);
     else channel.write(chunk);
-    headBytes = null;
+    head = null;
   };
   try {
     if (first !== null) emit(first);
     if (next === null && first !== null && limit === first.length) {
-      // Whole body known from the peek.
+      done = true; // The peek saw the whole body.
     } else {
       let result = next ?? reader.read();
       for (;;) {
         const r = await result;
-        if (r.done) break;
+        if (r.done) {
+          done = true;
+          break;
+        }
         if (channel.closed) break;
         emit(asBytes(r.value));
         if (limit >= 0 && sent >= limit) break;
@@ -462,10 +466,11 @@ async function streamBody(
       }
     }
   } finally {
-    reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // Only a stream we stopped early needs cancelling. No releaseLock(): the stream is
+    // dropped anyway, and releasing costs a TypeError with a stack on some runtimes.
+    if (!done) reader.cancel().catch(() => {});
   }
-  if (headBytes !== null) channel.write(headBytes);
+  if (head !== null) channel.write(latin1Bytes(head));
   if (channel.closed) return true;
   if (framing.chunked) {
     channel.write(LAST_CHUNK);
@@ -479,33 +484,39 @@ async function streamBody(
   return framing.close;
 }
 
-function writeJoined(channel: Channel, a: Uint8Array, b: Uint8Array): void {
-  if (b.length > SMALL_CHUNK) {
-    channel.write(a);
-    channel.write(b);
+/** Writes `text` one byte per character (response heads are latin-1) into `out` at `offset`. */
+function putLatin1(text: string, out: Uint8Array, offset: number): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  return offset + n;
+}
+
+/** Head and first body chunk in one write; a large chunk is written as it is, after the head. */
+function writeWithHead(channel: Channel, head: string, chunk: Uint8Array): void {
+  if (chunk.length > SMALL_CHUNK) {
+    channel.write(latin1Bytes(head));
+    channel.write(chunk);
     return;
   }
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+  const out = new Uint8Array(head.length + chunk.length);
+  out.set(chunk, putLatin1(head, out, 0));
   channel.write(out);
 }
 
 /** Writes one chunk of a chunked body: `<HEX>\r\n<data>\r\n`, prefixed by the head when it has not gone yet. */
-function writeChunk(channel: Channel, chunk: Uint8Array, headBytes: Uint8Array | null): void {
-  const prefix = utf8(chunk.length.toString(16).toUpperCase() + "\r\n");
-  const headLength = headBytes === null ? 0 : headBytes.length;
+function writeChunk(channel: Channel, chunk: Uint8Array, head: string | null): void {
+  const prefix = chunk.length.toString(16).toUpperCase() + "\r\n";
   if (chunk.length > SMALL_CHUNK) {
-    if (headBytes !== null) channel.write(headBytes);
-    channel.write(prefix);
+    channel.write(latin1Bytes(head === null ? prefix : head + prefix));
     channel.write(chunk);
     channel.write(CRLF);
     return;
   }
+  const headLength = head === null ? 0 : head.length;
   const out = new Uint8Array(headLength + prefix.length + chunk.length + 2);
-  if (headBytes !== null) out.set(headBytes, 0);
-  out.set(prefix, headLength);
-  out.set(chunk, headLength + prefix.length);
+  let offset = head === null ? 0 : putLatin1(head, out, 0);
+  offset = putLatin1(prefix, out, offset);
+  out.set(chunk, offset);
   out[out.length - 2] = 13;
   out[out.length - 1] = 10;
   channel.write(out);
@@ -566,9 +577,7 @@ export function writeErrorResponse(
     `Date: ${currentHttpDate()}\r\n`;
   if (adj.ident !== "") head += `Server: ${adj.ident}\r\n`;
   head += "\r\n";
-  const bytes = encodeHead(head);
-  const out = new Uint8Array(bytes.length + body.length);
-  out.set(bytes, 0);
-  out.set(body, bytes.length);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(body, putLatin1(head, out, 0));
   channel.write(out);
 }
