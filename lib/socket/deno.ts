@@ -52,7 +52,7 @@ class DenoConnection implements Connection {
   #handlers: ConnectionHandlers | undefined;
   #queue: Uint8Array[] = [];
   #buffered = 0;
-  #writing = false;
+  #inFlight: Uint8Array | undefined;
   #needDrain = false;
   /** closeWrite or close was asked for: later writes are no-ops. */
   #writeEnding = false;
@@ -107,9 +107,10 @@ class DenoConnection implements Connection {
 
   write(data: Uint8Array): boolean {
     if (this.closed || this.#writeEnding) return false;
-    this.#queue.push(data);
     this.#buffered += data.length;
-    if (!this.#writing) void this.#flush();
+    // Happy path: straight to the runtime, no queue, no copy.
+    if (this.#inFlight === undefined) this.#send(data);
+    else this.#queue.push(data);
     if (this.#buffered < HIGH_WATER) return true;
     this.#needDrain = true;
     return false;
@@ -136,33 +137,33 @@ class DenoConnection implements Connection {
     return merged;
   }
 
-  async #flush(): Promise<void> {
-    const conn = this.#conn;
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const chunk = this.#next();
-        let off = 0;
-        while (off < chunk.length) {
-          const n = await conn.write(off === 0 ? chunk : chunk.subarray(off));
-          if (this.closed) return;
-          off += n;
-          this.#buffered -= n;
-        }
-        if (this.#queue.length === 0 && this.#needDrain) {
-          this.#needDrain = false;
-          this.#handlers?.onDrain(); // may queue more: the loop goes on
-        }
+  /** One write in flight; `.then` with per-connection callbacks is cheaper than an async loop here. */
+  #send(chunk: Uint8Array): void {
+    this.#inFlight = chunk;
+    this.#conn.write(chunk).then(this.#written, this.#writeFailed);
+  }
+
+  readonly #written = (n: number): void => {
+    if (this.closed) return;
+    this.#buffered -= n;
+    const chunk = this.#inFlight!;
+    if (n < chunk.length) return this.#send(chunk.subarray(n)); // partial write: documented, loop
+    this.#inFlight = undefined;
+    if (this.#queue.length > 0) return this.#send(this.#next());
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      try {
+        this.#handlers?.onDrain(); // may write more
+      } catch (error) {
+        return this.#finish(error); // never an unhandled rejection
       }
-    } catch (error) {
-      this.#writing = false;
-      this.#finish(error);
-      return;
+      if (this.#inFlight !== undefined || this.closed) return;
     }
-    this.#writing = false;
     if (this.#closeWhenFlushed) this.#finish();
     else if (this.#writeEnding && !this.#writeShut) void this.#shutdown();
-  }
+  };
+
+  readonly #writeFailed = (error: unknown): void => this.#finish(error);
 
   async #shutdown(): Promise<void> {
     try {
@@ -189,14 +190,14 @@ class DenoConnection implements Connection {
   closeWrite(): void {
     if (this.closed || this.#writeEnding) return;
     this.#writeEnding = true;
-    if (!this.#writing) void this.#shutdown();
+    if (this.#inFlight === undefined) void this.#shutdown();
   }
 
   close(): void {
     if (this.closed || this.#closeWhenFlushed) return;
     this.#writeEnding = true;
     this.#closeWhenFlushed = true;
-    if (!this.#writing) this.#finish();
+    if (this.#inFlight === undefined) this.#finish();
   }
 
   destroy(): void {
