@@ -340,6 +340,36 @@ function hasCloseToken(value: string | null): boolean {
   return false;
 }
 
+/** The application's response headers, read in one pass. */
+interface AppHeaders {
+  /** Flat [name, value, ...] of the headers the engine passes on (no hop-by-hop, no Content-Length). */
+  lines: string[];
+  contentLength: string | null;
+  connection: string | null;
+  hasDate: boolean;
+  hasServer: boolean;
+}
+
+/** Reads the response headers once (each Headers lookup walks the list again). */
+function collectHeaders(headers: Headers): AppHeaders {
+  const app: AppHeaders = { lines: [], contentLength: null, connection: null, hasDate: false, hasServer: false };
+  for (const [name, value] of headers) {
+    if (name === "content-length") {
+      // Two different values cannot both be right.
+      app.contentLength = app.contentLength === null || app.contentLength === value ? value : "conflicting";
+      continue;
+    }
+    if (HOP_BY_HOP.has(name)) {
+      if (name === "connection") app.connection = app.connection === null ? value : `${app.connection}, ${value}`;
+      continue;
+    }
+    if (name === "date") app.hasDate = true;
+    else if (name === "server") app.hasServer = true;
+    app.lines.push(name, value);
+  }
+  return app;
+}
+
 /** Framing decided for one response. */
 interface Framing {
   /** Content-Length to send, or -1. */
@@ -374,15 +404,15 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   const channel = task.channel;
   const head = task.head;
   const status = response.status;
-  const headers = response.headers;
-  const declared = declaredLength(headers.get("content-length"));
-  if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${headers.get("content-length")}`);
+  const app = collectHeaders(response.headers);
+  const declared = declaredLength(app.contentLength);
+  if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
   const bodyless = status < 200 || status === 204 || status === 304;
   const sendBody = !bodyless && head.method !== "HEAD";
   const body = bodyless ? null : response.body;
   if (bodyless) response.body?.cancel().catch(() => {});
 
-  let close = channel.closeAfterResponse || !head.keepAlive || hasCloseToken(headers.get("connection"));
+  let close = channel.closeAfterResponse || !head.keepAlive || hasCloseToken(app.connection);
   let length = bodyless ? (status === 304 ? declared : -1) : declared;
   const reader = body?.getReader() ?? null;
   let first: Uint8Array | null = null;
@@ -407,7 +437,7 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
   if (head.version === "1.0" && length < 0 && !bodyless) close = true;
   const framing: Framing = { length, chunked, close, sendBody };
-  const headText = serializeHead(task, response, framing);
+  const headText = serializeHead(task, response, app, framing);
   task.headWritten = true;
 
   if (reader === null) {
@@ -523,20 +553,14 @@ function writeChunk(channel: Channel, chunk: Uint8Array, head: string | null): v
 }
 
 /** The status line and headers, sorted by name as waitress sorts them. */
-function serializeHead(task: Task, response: Response, framing: Framing): string {
+function serializeHead(task: Task, response: Response, app: AppHeaders, framing: Framing): string {
   const adj = task.adj;
   const version = task.head.version;
   const status = response.status;
   const reason = response.statusText !== "" ? response.statusText : reasonPhrase(status);
-  const lines: string[] = [];
-  let hasDate = false;
-  let hasServer = false;
-  for (const [name, value] of response.headers) {
-    if (HOP_BY_HOP.has(name) || name === "content-length") continue;
-    if (name === "date") hasDate = true;
-    else if (name === "server") hasServer = true;
-    lines.push(name, value);
-  }
+  const lines = app.lines;
+  const hasDate = app.hasDate;
+  const hasServer = app.hasServer;
   if (framing.length >= 0 && status !== 204 && !(status < 200)) lines.push("content-length", String(framing.length));
   if (framing.chunked) lines.push("transfer-encoding", "chunked");
   if (framing.close) lines.push("connection", "close");
