@@ -649,6 +649,49 @@ test("socket: onClose never runs inside close() or destroy(), even when called f
   }
 });
 
+test("socket: a throwing onData closes only that connection, with the error", TIMEOUT, async () => {
+  const rt = await runtime;
+  const boom = new Error("handler bug");
+  const errors: unknown[] = [];
+  const listener = await rt.listen({ transport: "tcp", hostname: "127.0.0.1", port: 0, backlog: 16 }, (conn) => {
+    conn.start({
+      onData(chunk) {
+        if (chunk[0] === 0x21) throw boom;
+        conn.write(chunk.slice());
+        conn.close();
+      },
+      onEnd() {},
+      onDrain() {},
+      onClose(error) {
+        errors.push(error);
+      },
+    });
+  });
+  try {
+    const bad = await connect(listener.address.port);
+    bad.on("error", () => {});
+    const badClosed = new Promise((r) => {
+      bad.once("end", r);
+      bad.once("close", r);
+    });
+    bad.write("!");
+    await within(badClosed, 2000, "bad connection dropped");
+    await waitFor(() => errors.length === 1, 2000, "onClose");
+    assert.equal(errors[0], boom);
+    const good = await connect(listener.address.port);
+    const got = readAll(good);
+    good.write("ok");
+    assert.equal((await within(got, 2000, "echo")).toString(), "ok");
+    good.end();
+    await waitFor(() => errors.length === 2, 2000, "second onClose");
+    assert.equal(errors[1], undefined);
+    bad.destroy();
+    good.destroy();
+  } finally {
+    await listener.close();
+  }
+});
+
 test("socket: many small writes arrive in order (queued writes are batched)", TIMEOUT, async () => {
   const { listener, next } = await serve();
   try {

@@ -70,7 +70,7 @@ class BunConnection implements Connection {
   /** Bytes (copied) and EOF that arrived while not delivering: before start() or while paused. */
   #held: Uint8Array[] = [];
   #endHeld = false;
-  #error: Error | undefined;
+  #error: unknown;
   closed = false;
 
   constructor(socket: BunSocket, transport: "tcp" | "unix") {
@@ -110,7 +110,7 @@ class BunConnection implements Connection {
   }
 
   /** Bun's `close` callback, which also reports resets. Fires exactly once per socket. */
-  closeEvent(error: Error | undefined): void {
+  closeEvent(error: unknown): void {
     if (this.closed) return;
     this.closed = true;
     this.#queue = [];
@@ -128,7 +128,7 @@ class BunConnection implements Connection {
     });
   }
 
-  errorEvent(error: Error): void {
+  errorEvent(error: unknown): void {
     this.#error ??= error;
   }
 
@@ -220,8 +220,18 @@ class BunConnection implements Connection {
 
   #deliverHeld(): void {
     const handlers = this.#handlers!;
-    while (this.#held.length > 0 && !this.#readPaused && !this.closed) handlers.onData(this.#held.shift()!);
-    if (this.#held.length === 0 && this.#endHeld && !this.#readPaused && !this.closed) this.#deliverEnd();
+    try {
+      while (this.#held.length > 0 && !this.#readPaused && !this.closed) handlers.onData(this.#held.shift()!);
+      if (this.#held.length === 0 && this.#endHeld && !this.#readPaused && !this.closed) this.#deliverEnd();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** A handler threw: drop the connection and report the error through onClose. */
+  fail(error: unknown): void {
+    this.#error ??= error;
+    this.destroy();
   }
 
   closeWrite(): void {
@@ -259,9 +269,28 @@ class BunListener implements Listener {
     this.#transport = spec.transport;
     const handlers: BunSocketHandlers = {
       open: (socket) => this.#accept(socket),
-      data: (socket, chunk) => socket.data.data(chunk),
-      drain: (socket) => socket.data.flush(),
-      end: (socket) => socket.data.end(),
+      // A throwing handler kills only its connection (onClose gets the error), as on Deno and Node.
+      data: (socket, chunk) => {
+        try {
+          socket.data.data(chunk);
+        } catch (error) {
+          socket.data.fail(error);
+        }
+      },
+      drain: (socket) => {
+        try {
+          socket.data.flush();
+        } catch (error) {
+          socket.data.fail(error);
+        }
+      },
+      end: (socket) => {
+        try {
+          socket.data.end();
+        } catch (error) {
+          socket.data.fail(error);
+        }
+      },
       close: (socket, error) => socket.data?.closeEvent(error),
       error: (socket, error) => socket.data?.errorEvent(error),
     };

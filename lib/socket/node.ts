@@ -46,10 +46,29 @@ class NodeConnection implements Connection {
   start(handlers: ConnectionHandlers): void {
     this.#handlers = handlers;
     const socket = this.#socket;
-    // One bound method per connection, never a closure per chunk.
-    socket.on("data", handlers.onData.bind(handlers));
-    socket.on("end", handlers.onEnd.bind(handlers));
-    socket.on("drain", handlers.onDrain.bind(handlers));
+    // A few closures per connection, never one per chunk. A throwing handler kills only its
+    // connection (onClose gets the error), as on Deno and Bun, instead of the process.
+    socket.on("data", (chunk: Uint8Array) => {
+      try {
+        handlers.onData(chunk);
+      } catch (error) {
+        socket.destroy(error as Error);
+      }
+    });
+    socket.on("end", () => {
+      try {
+        handlers.onEnd();
+      } catch (error) {
+        socket.destroy(error as Error);
+      }
+    });
+    socket.on("drain", () => {
+      try {
+        handlers.onDrain();
+      } catch (error) {
+        socket.destroy(error as Error);
+      }
+    });
     // pauseOnConnect left the handle unread; 'end' only comes once reading runs (nodejs/node#35825).
     if (!this.#readingPaused) socket.resume();
   }
