@@ -71,7 +71,12 @@ class BunConnection implements Connection {
   #held: Uint8Array[] = [];
   #endHeld = false;
   #error: unknown;
-  closed = false;
+  #closed = false;
+
+  /** True once the socket is gone (parked sockets that died are skipped at hand-over). */
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   constructor(socket: BunSocket, transport: "tcp" | "unix") {
     this.#socket = socket;
@@ -87,7 +92,7 @@ class BunConnection implements Connection {
 
   /** Bun's `data` callback. */
   data(chunk: Uint8Array): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     if (this.#handlers === undefined || this.#readPaused || this.#held.length > 0) {
       this.#held.push(chunk.slice()); // Bun may reuse the chunk's memory after the callback
       return;
@@ -97,7 +102,7 @@ class BunConnection implements Connection {
 
   /** Bun's `end` callback: the peer's FIN. */
   end(): void {
-    if (this.closed || this.#readEnded) return;
+    if (this.#closed || this.#readEnded) return;
     this.#readEnded = true;
     if (this.#handlers === undefined || this.#readPaused || this.#held.length > 0) this.#endHeld = true;
     else this.#deliverEnd();
@@ -106,13 +111,13 @@ class BunConnection implements Connection {
   #deliverEnd(): void {
     this.#endHeld = false;
     this.#handlers!.onEnd();
-    if (this.#writeShut && !this.closed) this.#socket.end();
+    if (this.#writeShut && !this.#closed) this.#socket.end();
   }
 
   /** Bun's `close` callback, which also reports resets. Fires exactly once per socket. */
   closeEvent(error: unknown): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     this.#queue = [];
     this.#buffered = 0;
     this.#held = [];
@@ -133,7 +138,7 @@ class BunConnection implements Connection {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.closed || this.#writeEnding) return false;
+    if (this.#closed || this.#writeEnding) return false;
     if (this.#buffered === 0) {
       // Happy path: the kernel takes it all, nothing is copied or queued.
       const n = this.#socket.write(data);
@@ -169,11 +174,11 @@ class BunConnection implements Connection {
       }
       q.shift();
     }
-    if (this.closed) return;
+    if (this.#closed) return;
     if (this.#needDrain) {
       this.#needDrain = false;
       this.#handlers?.onDrain();
-      if (this.#buffered > 0 || this.closed) return;
+      if (this.#buffered > 0 || this.#closed) return;
     }
     if (this.#closeWhenFlushed) this.#socket.end();
     else if (this.#writeEnding && !this.#writeShut) this.#shutdown();
@@ -195,13 +200,13 @@ class BunConnection implements Connection {
     this.#writeShut = true;
     this.#socket.shutdown();
     // Both directions done: close (Bun would not on its own after a delivered `end`).
-    if (this.#readEnded && !this.#endHeld && !this.closed) this.#socket.end();
+    if (this.#readEnded && !this.#endHeld && !this.#closed) this.#socket.end();
   }
 
   pauseReading(): void {
     if (this.#readPaused) return;
     this.#readPaused = true;
-    if (!this.closed) {
+    if (!this.#closed) {
       this.#socketPaused = true;
       this.#socket.pause();
     }
@@ -209,7 +214,7 @@ class BunConnection implements Connection {
 
   resumeReading(): void {
     this.#readPaused = false;
-    if (this.closed || this.#handlers === undefined) return;
+    if (this.#closed || this.#handlers === undefined) return;
     if (this.#socketPaused) {
       this.#socketPaused = false;
       this.#socket.resume();
@@ -221,8 +226,8 @@ class BunConnection implements Connection {
   #deliverHeld(): void {
     const handlers = this.#handlers!;
     try {
-      while (this.#held.length > 0 && !this.#readPaused && !this.closed) handlers.onData(this.#held.shift()!);
-      if (this.#held.length === 0 && this.#endHeld && !this.#readPaused && !this.closed) this.#deliverEnd();
+      while (this.#held.length > 0 && !this.#readPaused && !this.#closed) handlers.onData(this.#held.shift()!);
+      if (this.#held.length === 0 && this.#endHeld && !this.#readPaused && !this.#closed) this.#deliverEnd();
     } catch (error) {
       this.fail(error);
     }
@@ -235,20 +240,20 @@ class BunConnection implements Connection {
   }
 
   closeWrite(): void {
-    if (this.closed || this.#writeEnding) return;
+    if (this.#closed || this.#writeEnding) return;
     this.#writeEnding = true;
     if (this.#buffered === 0) this.#shutdown();
   }
 
   close(): void {
-    if (this.closed || this.#closeWhenFlushed) return;
+    if (this.#closed || this.#closeWhenFlushed) return;
     this.#writeEnding = true;
     this.#closeWhenFlushed = true;
     if (this.#buffered === 0) this.#socket.end();
   }
 
   destroy(): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     this.#queue = [];
     this.#buffered = 0;
     this.#socket.end(); // close(2): what the kernel already holds may still go out, like Node's destroy()

@@ -61,7 +61,12 @@ class DenoConnection implements Connection {
   #readEnded = false;
   #readPaused = false;
   #resumeRead: (() => void) | undefined;
-  closed = false;
+  #closed = false;
+
+  /** True once the socket is gone (parked sockets that died are skipped at hand-over). */
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   constructor(conn: DenoConn) {
     this.#conn = conn;
@@ -80,16 +85,16 @@ class DenoConnection implements Connection {
     const conn = this.#conn;
     let buf = new Uint8Array(SMALL_READ);
     try {
-      while (!this.closed) {
+      while (!this.#closed) {
         // Not reading is the back-pressure: the kernel buffers fill and TCP pushes back on the peer.
         while (this.#readPaused) await new Promise<void>((resolve) => (this.#resumeRead = resolve));
-        if (this.closed) return;
+        if (this.#closed) return;
         const n = await conn.read(buf);
         // A pause asked for while the read was pending still holds this chunk back.
-        while (this.#readPaused && !this.closed) {
+        while (this.#readPaused && !this.#closed) {
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
         }
-        if (this.closed) return;
+        if (this.#closed) return;
         if (n === null) {
           this.#readEnded = true;
           this.#handlers!.onEnd();
@@ -106,7 +111,7 @@ class DenoConnection implements Connection {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.closed || this.#writeEnding) return false;
+    if (this.#closed || this.#writeEnding) return false;
     this.#buffered += data.length;
     // Happy path: straight to the runtime, no queue, no copy.
     if (this.#inFlight === undefined) this.#send(data);
@@ -140,11 +145,15 @@ class DenoConnection implements Connection {
   /** One write in flight; `.then` with per-connection callbacks is cheaper than an async loop here. */
   #send(chunk: Uint8Array): void {
     this.#inFlight = chunk;
-    this.#conn.write(chunk).then(this.#written, this.#writeFailed);
+    try {
+      this.#conn.write(chunk).then(this.#written, this.#writeFailed);
+    } catch (error) {
+      this.#finish(error); // a resource that vanished under us throws synchronously
+    }
   }
 
   readonly #written = (n: number): void => {
-    if (this.closed) return;
+    if (this.#closed) return;
     this.#buffered -= n;
     const chunk = this.#inFlight!;
     if (n < chunk.length) return this.#send(chunk.subarray(n)); // partial write: documented, loop
@@ -157,7 +166,7 @@ class DenoConnection implements Connection {
       } catch (error) {
         return this.#finish(error); // never an unhandled rejection
       }
-      if (this.#inFlight !== undefined || this.closed) return;
+      if (this.#inFlight !== undefined || this.#closed) return;
     }
     if (this.#closeWhenFlushed) this.#finish();
     else if (this.#writeEnding && !this.#writeShut) void this.#shutdown();
@@ -188,13 +197,13 @@ class DenoConnection implements Connection {
   }
 
   closeWrite(): void {
-    if (this.closed || this.#writeEnding) return;
+    if (this.#closed || this.#writeEnding) return;
     this.#writeEnding = true;
     if (this.#inFlight === undefined) void this.#shutdown();
   }
 
   close(): void {
-    if (this.closed || this.#closeWhenFlushed) return;
+    if (this.#closed || this.#closeWhenFlushed) return;
     this.#writeEnding = true;
     this.#closeWhenFlushed = true;
     if (this.#inFlight === undefined) this.#finish();
@@ -206,8 +215,8 @@ class DenoConnection implements Connection {
 
   /** The single way out: closes the resource once and reports onClose once. */
   #finish(error?: unknown): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     this.#queue = [];
     this.#buffered = 0;
     try {
