@@ -766,7 +766,17 @@ export function checkStream(data: Uint8Array, limits: ParserLimits, delivery: De
     sameOutcome(whole, bytewise, "one byte at a time");
   }
   if (whole.maxCallMs > MAX_CALL_MS || other.maxCallMs > MAX_CALL_MS) {
-    fail(`a received() call took ${Math.max(whole.maxCallMs, other.maxCallMs).toFixed(1)} ms`);
+    // A GC pause or a busy machine can stall one call; a real hang repeats. Fail only if
+    // three more runs of the same input are all slow.
+    let fastest = Infinity;
+    for (let i = 0; i < 3 && fastest > MAX_CALL_MS; i++) {
+      fastest = Math.min(
+        fastest,
+        runStream(data, limits, WHOLE).maxCallMs,
+        runStream(data, limits, delivery).maxCallMs,
+      );
+    }
+    if (fastest > MAX_CALL_MS) fail(`a received() call took ${fastest.toFixed(1)} ms (every time)`);
   }
   for (const r of whole.requests) {
     if (!r.completed || r.error !== null) continue;
