@@ -11,6 +11,7 @@ import type { Channel } from "./channel.ts";
 import type { RequestHead, RequestParser } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
+import { FastResponse } from "./response.ts";
 import type { InputBuffer } from "./buffers.ts";
 import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
 import { currentHttpDate, describeError, errorBody, latin1Bytes, reasonPhrase, utf8 } from "./utilities.ts";
@@ -409,8 +410,10 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
   const bodyless = status < 200 || status === 204 || status === 304;
   const sendBody = !bodyless && head.method !== "HEAD";
-  const body = bodyless ? null : response.body;
-  if (bodyless) response.body?.cancel().catch(() => {});
+  // A FastResponse with a string or bytes body is written without a stream.
+  const staticBody = response instanceof FastResponse ? FastResponse.staticBody(response) : undefined;
+  const body = bodyless || staticBody !== undefined ? null : response.body;
+  if (bodyless && staticBody === undefined) response.body?.cancel().catch(() => {});
 
   let close = channel.closeAfterResponse || !head.keepAlive || hasCloseToken(app.connection);
   let length = bodyless ? (status === 304 ? declared : -1) : declared;
@@ -418,7 +421,10 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   let first: Uint8Array | null = null;
   let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
 
-  if (!bodyless && length < 0) {
+  if (!bodyless && staticBody !== undefined) {
+    first = staticBody !== null && staticBody.length > 0 ? staticBody : null;
+    if (length < 0) length = first?.length ?? 0;
+  } else if (!bodyless && length < 0) {
     // Peek: a body that ends within its first chunk gets a Content-Length instead of chunking.
     if (reader === null) length = 0;
     else {
@@ -441,8 +447,13 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   task.headWritten = true;
 
   if (reader === null) {
-    channel.write(latin1Bytes(headText));
-    return framing.close;
+    if (first === null || !sendBody) {
+      channel.write(latin1Bytes(headText));
+      return framing.close;
+    }
+    writeWithHead(channel, headText, first.length > length ? first.subarray(0, length) : first);
+    // Shorter than its declared length: close, so the client does not wait for the rest.
+    return framing.close || first.length < length;
   }
   if (!sendBody) {
     channel.write(latin1Bytes(headText));
