@@ -130,7 +130,8 @@ export class InputBuffer {
       this.#file.append(chunk);
       return;
     }
-    this.#chunks.push(chunk.slice());
+    // A real copy: `slice()` on a node:buffer Buffer (what Node and Bun sockets deliver) is only a view.
+    this.#chunks.push(new Uint8Array(chunk));
     if (this.#length > this.#overflow) this.#spill();
   }
 
@@ -163,7 +164,7 @@ export class InputBuffer {
         }
         if (index >= this.#chunks.length) return controller.close();
         // Hand out copies: the application may transfer or mutate what it reads.
-        controller.enqueue(this.#chunks[index++].slice());
+        controller.enqueue(new Uint8Array(this.#chunks[index++]));
       },
       // No read-ahead: pull (and so `onRead`) happens only when someone reads.
     }, { highWaterMark: 0 });

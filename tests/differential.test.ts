@@ -33,14 +33,11 @@ test("differential: our server answers every corpus case as recorded", async () 
   }
 });
 
-// Found by the differential run (see the report): on Node and Bun the socket
-// delivers node:buffer Buffers, InputBuffer.append() keeps `chunk.slice()` --
-// a view, not a copy, for a Buffer -- and Request.arrayBuffer() then returns
-// the view's whole underlying ArrayBuffer: the entire socket read (request
-// line, headers, pipelined neighbours) instead of the body. Deno passes.
-test("differential: request.arrayBuffer() is exactly the body", {
-  todo: "lib/buffers.ts InputBuffer.append keeps Buffer views (Buffer#slice does not copy); reported to the lead",
-}, async () => {
+// Found by the differential run: on Node and Bun the socket delivers
+// node:buffer Buffers, whose slice() is a view, not a copy; the body then
+// aliased the socket's read buffer and arrayBuffer() returned all of it.
+// InputBuffer now copies with `new Uint8Array(chunk)`.
+test("differential: request.arrayBuffer() is exactly the body", async () => {
   const s = await startServer(async (req) => {
     const ab = await req.arrayBuffer();
     return new Response(`${ab.byteLength}:${new TextDecoder().decode(ab)}`);

@@ -94,7 +94,8 @@ class BunConnection implements Connection {
   data(chunk: Uint8Array): void {
     if (this.#closed) return;
     if (this.#handlers === undefined || this.#readPaused || this.#held.length > 0) {
-      this.#held.push(chunk.slice()); // Bun may reuse the chunk's memory after the callback
+      // Bun may reuse the chunk's memory after the callback; Buffer#slice would only be a view.
+      this.#held.push(new Uint8Array(chunk));
       return;
     }
     this.#handlers.onData(chunk);
