@@ -51,7 +51,7 @@ function record(conn: Connection): Recorder {
   };
   conn.start({
     onData(chunk) {
-      rec.chunks.push(chunk.slice()); // only valid during the call
+      rec.chunks.push(new Uint8Array(chunk)); // only valid during the call (Buffer#slice would be a view)
       rec.received += chunk.length;
       rec.onChunk?.(rec);
     },
@@ -657,7 +657,7 @@ test("socket: a throwing onData closes only that connection, with the error", TI
     conn.start({
       onData(chunk) {
         if (chunk[0] === 0x21) throw boom;
-        conn.write(chunk.slice());
+        conn.write(new Uint8Array(chunk));
         conn.close();
       },
       onEnd() {},
