@@ -8,6 +8,7 @@
 //
 // Other flags: --targets=ours-node,node-http  --scenarios=hello,idle
 //              --rounds=N  --duration=SECONDS  --warmup=SECONDS  --idle=COUNT  --idle-rounds=N
+//              --quiet-wait=SECONDS (total time to wait for other processes to go quiet)
 //
 // Plain JavaScript so that it runs on whatever Node started it. See
 // bench/README.md for the method.
@@ -49,6 +50,7 @@ const config = {
   warmupS: Number(value("warmup") ?? (quick ? 0 : 2)),
   idleConnections: Number(value("idle") ?? (quick ? 200 : 1000)),
   idleRounds: Number(value("idle-rounds") ?? (quick ? 1 : 3)),
+  quietWaitS: Number(value("quiet-wait") ?? (quick ? 0 : 300)),
   streamMiB: quick ? 16 : 64,
   pipelineDepth: 16,
   uploadBytes: UPLOAD_BYTES,
@@ -190,6 +192,25 @@ function foreignPct(before, after, core, ticks) {
   if (!a || !b || !Number.isFinite(ticks)) return null;
   const total = a.total - b.total;
   return total > 0 ? Math.max(0, (100 * (a.busy - b.busy - ticks)) / total) : null;
+}
+
+let quietBudgetMs = config.quietWaitS * 1000;
+
+/**
+ * Between rounds our servers are idle, so busy time on the two cores is other
+ * processes' (the machine is shared). Waits, within an overall budget, for a
+ * half-second window in which they use less than NOISE_LIMIT_PCT of each core.
+ */
+async function waitQuiet() {
+  while (quietBudgetMs > 0) {
+    const a = coreTimes();
+    await sleep(500);
+    const b = coreTimes();
+    const busy = [SERVER_CORE, CLIENT_CORE].map((c) => foreignPct(a, b, c, 0) ?? 0);
+    if (Math.max(...busy) < NOISE_LIMIT_PCT) return;
+    quietBudgetMs -= 500;
+    if (quietBudgetMs <= 0) log(`other processes keep the cores busy; no more waiting for quiet (--quiet-wait)`);
+  }
 }
 
 // ---------------------------------------------------------------- targets
@@ -695,6 +716,14 @@ function machineInfo(tools) {
   };
 }
 
+/** How busy other processes kept the benchmark cores over all wrk rounds. */
+function noiseSummary(results) {
+  const all = Object.values(results).flatMap((byTarget) =>
+    Object.values(byTarget).flatMap((r) => r.samples.map((s) => s.noisePct).filter((n) => typeof n === "number"))
+  );
+  return { medianPct: all.length ? median(all) : 0, maxPct: all.length ? Math.max(...all) : 0, samples: all.length };
+}
+
 function resultsMarkdown(report) {
   const { machine, config: c, targets, results, checks } = report;
   const out = [];
@@ -720,6 +749,14 @@ function resultsMarkdown(report) {
       `pipeline depth ${c.pipelineDepth}.`,
     "",
   );
+  if (report.noise.medianPct > 25) {
+    out.push(
+      `**Warning: other processes were using a median ${fmt(report.noise.medianPct, 0)}% of a benchmark core ` +
+        "during the rounds (see the other-CPU column); throughput and latency figures from this run are " +
+        "unreliable. Memory figures (idle) are not affected.**",
+      "",
+    );
+  }
   const unavailable = targets.filter((t) => !t.ok);
   if (unavailable.length) {
     out.push(`Unavailable in this run: ${unavailable.map((t) => `${t.id} (${t.error})`).join("; ")}.`, "");
@@ -769,6 +806,7 @@ async function main() {
     const rounds = sc.kind === "idle" ? config.idleRounds : config.rounds;
     for (let round = 0; round < rounds; round++) {
       for (const t of live()) {
+        if (sc.kind === "wrk") await waitQuiet();
         let s = sc.kind === "idle" ? await idleRound(t, tools) : await runWrk(t, sc, config.durationS, tools);
         if (s.noisePct > NOISE_LIMIT_PCT) {
           // Another process took a real share of a benchmark core: measure once more, keep the quieter sample.
@@ -811,6 +849,7 @@ async function main() {
     })),
     results,
     checks,
+    noise: noiseSummary(results),
   };
 
   console.log("");
@@ -830,6 +869,12 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `results-${report.date.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+  if (report.noise.medianPct > 25) {
+    console.log(
+      `WARNING: other processes used a median ${fmt(report.noise.medianPct, 0)}% of a benchmark core; ` +
+        "throughput and latency figures are unreliable (idle RSS is not affected).",
+    );
+  }
   console.log(`JSON: ${relative(root, file)}`);
   if (writeResults) {
     writeFileSync(join(benchDir, "RESULTS.md"), resultsMarkdown(report));
