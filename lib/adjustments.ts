@@ -609,8 +609,10 @@ function expandHost(host: string, port: number, ipv4: boolean, ipv6: boolean): B
   const targets: BindTarget[] = [];
   const add = (hostname: string, v6: boolean) => targets.push({ transport: "tcp", hostname, port, ipv6Only: v6 });
   if (host === "*") {
-    if (want4) add("0.0.0.0", false);
+    // IPv6 first: where a runtime cannot set IPV6_V6ONLY, `::` is dual-stack and the server
+    // then treats "0.0.0.0 in use" as already covered.
     if (want6) add("::", true);
+    if (want4) add("0.0.0.0", false);
   } else if (host === "localhost") {
     if (want4) add("127.0.0.1", false);
     if (want6) add("::1", true);

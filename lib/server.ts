@@ -69,7 +69,16 @@ class WaitressServer implements Server, ChannelHost {
   async #start(): Promise<void> {
     const runtime = await loadSocketRuntime();
     try {
-      for (const target of this.adj.binds) await this.#bind(runtime, target);
+      for (const target of this.adj.binds) {
+        try {
+          await this.#bind(runtime, target);
+        } catch (error) {
+          if (!this.#coveredByDualStack(target, error)) throw error;
+          this.logger.info(
+            `IPv4 wildcard on port ${(target as { port: number }).port} is served by the dual-stack [::]`,
+          );
+        }
+      }
     } catch (error) {
       await Promise.all(this.#listeners.map((l) => l.close().catch(() => {})));
       this.#listeners = [];
@@ -99,6 +108,17 @@ class WaitressServer implements Server, ChannelHost {
       this.addrs.push({ transport: "tcp", hostname, port, url: addressUrl("tcp", hostname, port) });
     }
     this.#listeners.push(listener);
+  }
+
+  /**
+   * True when binding 0.0.0.0 failed only because our own `::` listener on the
+   * same port is dual-stack (the runtime could not make it IPv6-only).
+   */
+  #coveredByDualStack(target: BindTarget, error: unknown): boolean {
+    if (target.transport !== "tcp" || target.hostname !== "0.0.0.0" || target.port === 0) return false;
+    const e = error as { code?: unknown; name?: unknown; message?: unknown };
+    const inUse = e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /in use/i.test(String(e?.message));
+    return inUse && this.addrs.some((a) => a.transport === "tcp" && a.hostname === "::" && a.port === target.port);
   }
 
   #accept(conn: Connection, serverPort: number): void {

@@ -52,8 +52,8 @@ test("adjustments: listen entries split on the last colon, brackets removed", ()
   assert.deepEqual(splitListenEntry("example.com", 9), { host: "example.com", port: 9 });
   const a = resolveAdjustments({ listen: ["*:0", "127.0.0.1:5000 127.0.0.1:5000"] });
   assert.deepEqual(a.binds.map((b) => b.transport === "tcp" ? `${b.hostname}|${b.port}` : ""), [
-    "0.0.0.0|0",
     "::|0",
+    "0.0.0.0|0",
     "127.0.0.1|5000",
   ]);
 });

@@ -711,3 +711,32 @@ test("http: a client that half-closes after its requests still gets every respon
     await s.stop();
   }
 });
+
+test("http: listen '*' serves IPv4 and IPv6 clients on one port, on every runtime", async () => {
+  // Find a free port, then listen on every address with it.
+  const probe = await startServer(hello);
+  const port = probe.port;
+  await probe.stop();
+  const { serve } = await import("../mod.ts");
+  const server = serve(hello, { listen: `*:${port}`, logger: quiet });
+  try {
+    await server.ready;
+    const ask = (host: string) =>
+      withTimeout(
+        new Promise<string>((resolve, reject) => {
+          const sock = connect({ host, port });
+          let got = "";
+          sock.on("data", (d) => (got += d));
+          sock.on("end", () => resolve(got));
+          sock.on("error", reject);
+          sock.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        }),
+        5000,
+        `request to ${host}`,
+      );
+    assert.match(await ask("127.0.0.1"), /^HTTP\/1\.1 200 OK/);
+    assert.match(await ask("::1"), /^HTTP\/1\.1 200 OK/);
+  } finally {
+    await server.close();
+  }
+});
