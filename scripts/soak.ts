@@ -48,6 +48,8 @@ interface ChildReport {
   pid: number;
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
   connections: number;
   activeRequests: number;
   queuedRequests: number;
@@ -136,6 +138,8 @@ async function child(): Promise<void> {
       pid: process.pid,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
       ...st,
       tmpEntries,
       handled,
@@ -864,7 +868,14 @@ async function parent(): Promise<number> {
         peak: Number(MiB(peakRss)),
         end: Number(MiB(end.rss)),
       },
-      heapMiB: { base: Number(MiB(base.heapUsed)), end: Number(MiB(end.heapUsed)) },
+      heapMiB: {
+        base: Number(MiB(base.heapUsed)),
+        end: Number(MiB(end.heapUsed)),
+        totalBase: Number(MiB(base.heapTotal)),
+        totalEnd: Number(MiB(end.heapTotal)),
+        externalBase: Number(MiB(base.external)),
+        externalEnd: Number(MiB(end.external)),
+      },
       fds: { initial: fdsInitial, base: fdsBase, peak: peakFds, end: fdsEnd },
       tempFiles: end.tempFiles,
       tmpEntries: end.tmpEntries,
