@@ -11,6 +11,7 @@ import { InputBuffer, OutputBuffer } from "./buffers.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import type { Connection } from "./socket/types.ts";
+import { setImmediate } from "node:timers";
 import { runTask, writeErrorResponse } from "./task.ts";
 import type { Handler, RemoteAddr } from "./types.ts";
 
@@ -34,6 +35,8 @@ export interface QueuedRequest {
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const WRITE_SLICE = 256 * 1024;
+/** Most bytes held back while pipelined responses are batched into one write. */
+const CORK_LIMIT = 64 * 1024;
 
 /** The state of one connection. */
 export class Channel {
@@ -92,8 +95,13 @@ export class Channel {
    * after its first byte.
    */
   expired(now: number, timeoutMs: number): boolean {
-    // A half-closed client whose request never finishes must not hold the connection forever.
-    if (this.busy) return this.#peerEnded && now - this.lastActivity > timeoutMs;
+    if (this.busy) {
+      // Busy, yet nothing read or written for channelTimeout: a half-closed client whose request
+      // never finishes, or a reader that stopped reading while its response waits for room. Neither
+      // may hold a connection and an application slot forever.
+      const blocked = !this.#writable || this.congested;
+      return (this.#peerEnded || blocked) && now - this.lastActivity > timeoutMs;
+    }
     if (now - this.lastActivity > timeoutMs) return true;
     const parser = this.#parser;
     return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
@@ -106,7 +114,7 @@ export class Channel {
 
   /** Response bytes not yet handed to the OS. */
   get pending(): number {
-    return this.#out.length + this.conn.bufferedAmount;
+    return this.#corkBytes + this.#out.length + this.conn.bufferedAmount;
   }
 
   // ---- reading -------------------------------------------------------------
@@ -159,13 +167,13 @@ export class Channel {
   #peerEnd(): void {
     this.#peerEnded = true;
     // A partly received request can never complete now.
-    this.#parser = null;
+    this.#discardPartial();
     if (this.busy) {
-      // EOF while a request is served: the client is done with us (waitress's client_disconnected,
-      // Deno.serve and node:http treat it alike). The request in flight sees request.signal abort and
-      // gives back its slot; its response and those of requests already received are still written,
-      // for a client that only half-closed, and then the connection closes.
-      this.#notifyClose(new Error("client closed the connection"));
+      // EOF while requests are served. With read-ahead (channelRequestLookahead > 0) that is
+      // waitress's client_disconnected: the request in flight sees request.signal abort and gives
+      // back its slot. Without it, as in waitress, EOF is a half-close: the responses to what was
+      // received are still written, then the connection closes.
+      if (this.host.adj.channelRequestLookahead > 0) this.#notifyClose(new Error("client closed the connection"));
       return;
     }
     this.closeWhenFlushed();
@@ -199,6 +207,7 @@ export class Channel {
     if (this.#inFlight || this.closed) return;
     const item = this.#queue.shift();
     if (item === undefined) {
+      this.uncork();
       if (this.#parser !== null) this.#maybeSendContinue(this.#parser);
       if ((this.#willClose || this.#peerEnded || this.host.draining) && this.#parser === null) {
         this.closeWhenFlushed();
@@ -216,9 +225,21 @@ export class Channel {
 
   #serveError(error: HttpError): void {
     writeErrorResponse(this, error.status, error.reason, error.detail, error.version);
-    this.#queue.length = 0;
+    this.#dropQueue();
     this.#willClose = true;
     this.taskDone(true);
+  }
+
+  /** Forgets requests received but never to be served, releasing their bodies (temporary files). */
+  #dropQueue(): void {
+    for (const item of this.#queue) (item.parser.body as InputBuffer | null)?.dispose();
+    this.#queue.length = 0;
+  }
+
+  /** Forgets a partly received request, releasing its body. */
+  #discardPartial(): void {
+    (this.#parser?.body as InputBuffer | null | undefined)?.dispose();
+    this.#parser = null;
   }
 
   /** Called by the task when its response is fully produced (or abandoned). */
@@ -226,7 +247,7 @@ export class Channel {
     this.#inFlight = false;
     if (close) {
       this.#willClose = true;
-      this.#queue.length = 0;
+      this.#dropQueue();
     }
     if (this.closed) return;
     if (this.#willClose) {
@@ -244,11 +265,56 @@ export class Channel {
 
   // ---- writing -------------------------------------------------------------
 
-  /** Queues response bytes; they are sent in order. The caller must not change them afterwards. */
+  /**
+   * Queues response bytes; they are sent in order. The caller must not change
+   * them afterwards. While more pipelined requests wait their turn, small
+   * responses are held (corked) and sent together once the pipeline is
+   * answered or the event loop turns, so 16 pipelined requests cost one write,
+   * not 16.
+   */
   write(bytes: Uint8Array): void {
     if (this.closed || bytes.length === 0) return;
+    if (this.#queue.length > 0 && this.#corkBytes + bytes.length <= CORK_LIMIT) {
+      this.#cork.push(bytes);
+      this.#corkBytes += bytes.length;
+      if (!this.#uncorkScheduled) {
+        this.#uncorkScheduled = true;
+        // After the promise chains of the pipelined responses have run, not later.
+        setImmediate(this.#uncorkSoon);
+      }
+      return;
+    }
+    this.uncork();
+    this.#send(bytes);
+  }
+
+  #cork: Uint8Array[] = [];
+  #corkBytes = 0;
+  #uncorkScheduled = false;
+  #uncorkSoon = (): void => {
+    this.#uncorkScheduled = false;
+    this.uncork();
+  };
+
+  /** Sends held (corked) bytes now, as one write. */
+  uncork(): void {
+    if (this.#corkBytes === 0 || this.closed) return;
+    const cork = this.#cork;
+    const out = new Uint8Array(this.#corkBytes);
+    let offset = 0;
+    for (const c of cork) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    this.#cork = [];
+    this.#corkBytes = 0;
+    this.#send(out);
+  }
+
+  #send(bytes: Uint8Array): void {
     if (this.#writable && this.#out.length === 0) {
       this.#writable = this.conn.write(bytes);
+      if (this.#writable && this.#flushWaiters.length > 0) this.#wakeFlushWaiters();
       return;
     }
     this.#out.append(bytes);
@@ -293,7 +359,7 @@ export class Channel {
   /** Calls `done` once everything written so far has been handed to the OS (or the connection closed). */
   whenFlushed(done: () => void): void {
     // "Flushed" means handed to the socket adapter, which owns the rest of the delivery.
-    if (this.closed || (this.#writable && this.#out.length === 0)) done();
+    if (this.closed || (this.#writable && this.#out.length === 0 && this.#corkBytes === 0)) done();
     else this.#flushWaiters.push(done);
   }
 
@@ -318,6 +384,7 @@ export class Channel {
   /** Closes once pending output is written (waitress's close_when_flushed). */
   closeWhenFlushed(): void {
     if (this.closed) return;
+    this.uncork();
     this.#willClose = true;
     this.#closeRequested = true;
     if (this.#out.length === 0) this.conn.close();
@@ -328,6 +395,9 @@ export class Channel {
   destroy(): void {
     if (this.closed) return;
     this.conn.destroy();
+    // Some runtimes only report the close once a write blocked on a stalled peer gives up; the
+    // engine lets go now (slot, buffers, connection count), whatever the socket still does.
+    this.#connectionClosed();
   }
 
   /** Registers a callback for when the connection is lost before it closed cleanly. */
@@ -348,9 +418,11 @@ export class Channel {
   #connectionClosed(error?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.#parser = null;
-    this.#queue.length = 0;
+    this.#discardPartial();
+    this.#dropQueue();
     this.#out.dispose();
+    this.#cork = [];
+    this.#corkBytes = 0;
     this.#notifyClose(error ?? new Error("connection closed"));
     this.#wakeAll();
     if (error !== undefined && this.host.adj.logSocketErrors && !isDisconnect(error)) {

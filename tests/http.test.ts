@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { exchange, RawClient, sleep, startServer, withTimeout } from "./_helpers.ts";
 import { openTempFileCount } from "../lib/buffers.ts";
-import type { ServeInfo } from "../mod.ts";
+import type { ServeInfo, ServeInit } from "../mod.ts";
 
 const hello = () => new Response("Hello World", { headers: { "content-type": "text/plain" } });
 
@@ -670,7 +670,7 @@ test("http: trusted proxy headers rewrite the url and client; untrusted ones are
   }
 });
 
-test("http: a handler that never settles gives its slot back when its client leaves", async () => {
+async function slotComesBack(options: ServeInit, within: number): Promise<void> {
   let aborted = false;
   const s = await startServer((req) => {
     if (req.url.endsWith("/hang")) {
@@ -678,16 +678,76 @@ test("http: a handler that never settles gives its slot back when its client lea
       return new Promise<Response>(() => {});
     }
     return hello();
-  }, { threads: 1 });
+  }, { threads: 1, ...options });
   try {
     const a = await RawClient.open(s.port);
     a.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
     await sleep(100);
     assert.equal(s.server.stats().activeRequests, 1);
     a.destroy();
-    const [r] = await withTimeout(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 3000, "second client");
+    const [r] = await withTimeout(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), within, "second client");
     assert.equal(r.status, 200);
     assert.equal(aborted, true);
+  } finally {
+    await s.stop();
+  }
+}
+
+test("http: with lookahead, a handler that never settles gives its slot back as soon as its client leaves", async () => {
+  await slotComesBack({ channelRequestLookahead: 1 }, 1000);
+});
+
+test("http: without lookahead, the slot of a never-settling handler comes back at channelTimeout", async () => {
+  await slotComesBack({ channelTimeout: 1, cleanupInterval: 1 }, 4000);
+});
+
+test("http: a reader that stalls mid-response loses its connection and slot at channelTimeout", async () => {
+  const chunk = new Uint8Array(64 * 1024);
+  const s = await startServer((req) =>
+    req.url.endsWith("/ok") ? hello() : new Response(
+      new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(chunk.slice()) }, { highWaterMark: 0 }),
+    ), { threads: 1, channelTimeout: 1, cleanupInterval: 1, outbufHighWatermark: 256 * 1024 });
+  const c = await RawClient.open(s.port);
+  try {
+    c.socket.pause();
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(200);
+    assert.equal(s.server.stats().activeRequests, 1);
+    const [r] = await withTimeout(exchange(s.port, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"), 5000, "other client");
+    assert.equal(r.status, 200);
+    assert.equal(s.server.stats().activeRequests, 0);
+  } finally {
+    c.destroy();
+    await s.stop();
+  }
+});
+
+test("http: bodies of abandoned requests do not leak temporary files", async () => {
+  const s = await startServer(
+    (req) => req.url.endsWith("/close") ? new Response("x", { headers: { connection: "close" } }) : hello(),
+    {
+      inbufOverflow: 100,
+    },
+  );
+  try {
+    // Mid-body: the client leaves with half of a spilled body.
+    const a = await RawClient.open(s.port);
+    a.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n" + "a".repeat(5000));
+    await sleep(100);
+    a.destroy();
+    // Pipelined behind a response that closes: the queued request with a spilled body is dropped.
+    const b = await RawClient.open(s.port);
+    b.send(
+      "GET /close HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+        "b".repeat(5000),
+    );
+    await b.waitClosed();
+    b.destroy();
+    const deadline = Date.now() + 3000;
+    while ((s.server.stats().tempFiles > 0 || s.server.stats().connections > 0) && Date.now() < deadline) {
+      await sleep(20);
+    }
+    assert.deepEqual(s.server.stats(), { connections: 0, activeRequests: 0, queuedRequests: 0, tempFiles: 0 });
   } finally {
     await s.stop();
   }
