@@ -120,10 +120,14 @@ export class RawClient {
   /** Waits for `count` complete responses and returns them. */
   async responses(count: number, ms = 5000, head = false): Promise<ParsedResponse[]> {
     let parsed: ParsedResponse[] = [];
-    await this.waitFor(() => {
-      parsed = parseResponses(this.received, this.ended || this.closed, head);
-      return parsed.length >= count;
-    }, ms, `${count} responses`);
+    await this.waitFor(
+      () => {
+        parsed = parseResponses(this.received, this.ended || this.closed, head);
+        return parsed.length >= count;
+      },
+      ms,
+      `${count} responses`,
+    );
     return parsed.slice(0, count);
   }
 
