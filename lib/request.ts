@@ -87,7 +87,9 @@ export class ServerRequest {
 
   /** The body as an ArrayBuffer. */
   arrayBuffer(): Promise<ArrayBuffer> {
-    return this.bytes().then((b) => b.byteOffset === 0 && b.buffer.byteLength === b.length ? b.buffer : new Uint8Array(b).buffer);
+    return this.bytes().then((b) =>
+      b.byteOffset === 0 && b.buffer.byteLength === b.length ? b.buffer : new Uint8Array(b).buffer
+    );
   }
 
   /** The body decoded as UTF-8. */
