@@ -182,7 +182,7 @@ export const CASES: Case[] = [
     raw: "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
     expect: ["200 GET /1 0", "200 GET /2 0"],
     why:
-      "Not a parsing difference: both parse both requests. node:http answers an HTTP/1.0 request close-delimited (`Connection: close`) even when it asked for keep-alive, so it closes before answering `/2`. We honour `Connection: keep-alive` on HTTP/1.0 (RFC 9112 §9.3, as waitress does) and answer both in order.",
+      "Not a parse disagreement on `/1`: node:http answers an HTTP/1.0 request with `Connection: close` (close-delimited) even though it asked for keep-alive, and closes before serving `/2`. We honour `Connection: keep-alive` on HTTP/1.0 (RFC 9112 §9.3, as waitress does) and answer both in order.",
   },
   {
     id: "ok-conn-close",
@@ -1163,7 +1163,10 @@ export function report(
   for (const { c, ours, node, v } of rows) {
     md += `| \`${c.id}\` | ${cell(c.title)} | ${cell(show(ours))} | ${cell(show(node))} | ${v} |\n`;
   }
-  md += `\n### Where we differ, and why ours is right\n\n`;
+  md += `\n### Where we differ, and why\n\n` +
+    `For every case where one side serves what the other refuses or waits for, the reason ours is the safer reading; ` +
+    `where only the error status differs, which status the RFC asks for (in five cases that is llhttp's 400 rather than ` +
+    `our waitress-compatible 501/505: see the notes at the top).\n\n`;
   for (const { c, ours, node, v } of rows) {
     if (v === "agree") continue;
     md += `- **\`${c.id}\`** (${cell(c.title)}; ours: ${cell(show(ours))}; node: ${cell(show(node))}). ` +
