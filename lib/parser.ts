@@ -673,9 +673,14 @@ function applyFramingRules(
     if (version === "1.0") return badRequest("Transfer-Encoding is not allowed in HTTP/1.0", version);
     const codings = parseTokenList(fields.transferEncoding);
     if (codings.length === 0) return badRequest("Transfer-Encoding is invalid", version);
+    // RFC 9112 section 6.3: if chunked is not the final coding the body length cannot be determined:
+    // MUST be 400 and close (this covers identity, "chunked, gzip", "\x85chunked"; CVE-2019-16789).
+    if (codings[codings.length - 1] !== "chunked") {
+      return badRequest("Transfer-Encoding must end in chunked", version);
+    }
     let chunkedCount = 0;
     for (const coding of codings) {
-      // Only chunked is implemented; everything else (gzip, identity, "\x85chunked") is 501 (CVE-2019-16786, -16789).
+      // chunked is the only coding implemented: "gzip, chunked" is 501 (RFC 9112 6.1; CVE-2019-16786).
       if (coding !== "chunked") return notImplemented(NOT_SUPPORTED);
       chunkedCount++;
     }

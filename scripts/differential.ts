@@ -331,27 +331,27 @@ export const CASES: Case[] = [
     group: "TE",
     title: "Transfer-Encoding: chunked, gzip",
     raw: P + "Transfer-Encoding: chunked, gzip\r\n\r\n" + BODY5,
-    expect: ["501"],
+    expect: ["400"],
     why:
-      "Both reject and close. RFC 9112 §6.3 rule 4: chunked not the final coding in a request means the length cannot be determined, and the server MUST answer 400 and close; llhttp's 400 is the RFC's exact status, ours is waitress's 501 (\"not supported\"). No framing difference; the status code is a known deviation kept for waitress compatibility (see the report notes).",
+      "Both reject and close with 400. RFC 9112 §6.3: when chunked is not the final transfer coding of a request the length cannot be determined and the server MUST answer 400 and close; waitress answers 501 here. Neither side falls back to a Content-Length, so nothing is smuggled.",
   },
   {
     id: "te-identity",
     group: "TE",
     title: "Transfer-Encoding: identity with Content-Length",
     raw: P + "Transfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello",
-    expect: ["501"],
+    expect: ["400"],
     why:
-      "Both reject and close. `identity` is not a transfer coding any more (RFC 9112 §7 registry), so chunked is not final: RFC 9112 §6.3 rule 4 asks for 400; we answer waitress's 501. Neither uses the Content-Length, so nothing is smuggled.",
+      "Both reject and close with 400. RFC 9112 §6.3: when chunked is not the final transfer coding of a request the length cannot be determined and the server MUST answer 400 and close; waitress answers 501 here. Neither side falls back to a Content-Length, so nothing is smuggled.",
   },
   {
     id: "te-x85",
     group: "TE",
     title: "Transfer-Encoding: \\x85chunked with CL (CVE-2019-16789)",
     raw: P + "Content-Length: 5\r\nTransfer-Encoding: \x85chunked\r\n\r\nhello",
-    expect: ["501"],
+    expect: ["400"],
     why:
-      "CVE-2019-16789: `\\x85` (NEL) is not whitespace in HTTP, so the coding is `\\x85chunked`, which is not `chunked`. Both reject and close; the status differs as in `te-identity` (llhttp 400, waitress/ours 501). Crucially neither falls back to the Content-Length.",
+      "Both reject and close with 400. RFC 9112 §6.3: when chunked is not the final transfer coding of a request the length cannot be determined and the server MUST answer 400 and close; waitress answers 501 here. Neither side falls back to a Content-Length, so nothing is smuggled.",
   },
   {
     id: "te-x0b",
@@ -365,9 +365,9 @@ export const CASES: Case[] = [
     group: "TE",
     title: "Transfer-Encoding: chunked\\xa0",
     raw: P + "Transfer-Encoding: chunked\xa0\r\n\r\n" + BODY5,
-    expect: ["501"],
+    expect: ["400"],
     why:
-      "As `te-x85`: `\\xa0` is obs-text, not OWS (RFC 9110 §5.6.3), so the coding is `chunked\\xa0`; both reject, 400 vs waitress's 501.",
+      "Both reject and close with 400. RFC 9112 §6.3: when chunked is not the final transfer coding of a request the length cannot be determined and the server MUST answer 400 and close; waitress answers 501 here. Neither side falls back to a Content-Length, so nothing is smuggled.",
   },
   {
     id: "te-leading-comma",
@@ -1165,8 +1165,7 @@ export function report(
   }
   md += `\n### Where we differ, and why\n\n` +
     `For every case where one side serves what the other refuses or waits for, the reason ours is the safer reading; ` +
-    `where only the error status differs, which status the RFC asks for (in five cases that is llhttp's 400 rather than ` +
-    `our waitress-compatible 501/505: see the notes at the top).\n\n`;
+    `where only the error status differs, which status the RFC asks for (see the notes at the top).\n\n`;
   for (const { c, ours, node, v } of rows) {
     if (v === "agree") continue;
     md += `- **\`${c.id}\`** (${cell(c.title)}; ours: ${cell(show(ours))}; node: ${cell(show(node))}). ` +

@@ -112,14 +112,17 @@ test("fuzz: no hang: adversarial inputs cost linear work, even one byte per read
     const small = latin1(make(10000));
     const large = latin1(make(40000));
     // Warm up, then compare: 4x the input may cost at most ~10x the time (linear, with noise).
+    // Best of three: one GC pause or a busy neighbour on a loaded machine is not super-linear work.
+    const best = (measure: () => number) => Math.min(measure(), measure(), measure());
     timeParse(small, big, true);
-    const a = timeParse(small, big, true);
-    const b = timeParse(large, big, true);
+    const a = best(() => timeParse(small, big, true));
+    const b = best(() => timeParse(large, big, true));
     assert.ok(b < 10 * a + 100, `${name}: ${a.toFixed(1)} ms for 10k, ${b.toFixed(1)} ms for 80k`);
     assert.ok(b < 3000, `${name}: ${b.toFixed(1)} ms for 40k bytes`);
     // And under the default limits, where the 431 / framing budget cut it short.
-    const out = checkStream(large, LIMITS, { cuts: [3, 999, 8190, 8191, 8192, 8193], asBuffer: false, scratch: true });
-    assert.ok(out.maxCallMs < 250, `${name}: a call took ${out.maxCallMs.toFixed(1)} ms`);
+    const cuts = [3, 999, 8190, 8191, 8192, 8193];
+    const slowest = best(() => checkStream(large, LIMITS, { cuts, asBuffer: false, scratch: true }).maxCallMs);
+    assert.ok(slowest < 250, `${name}: a call took ${slowest.toFixed(1)} ms`);
   }
 });
 

@@ -498,13 +498,16 @@ test("parser: Transfer-Encoding chunked is decoded; codings are a case-insensiti
   }
 });
 
-test("parser: CVE-2019-16786: codings other than chunked are 501", () => {
-  for (
-    const te of ["gzip, chunked", "chunked, gzip", "identity", "gzip", "chunked;q=1", "chunked chunked", "\x85chunked"]
-  ) {
+test("parser: CVE-2019-16786: codings other than chunked are 501; chunked not last is 400 (RFC 9112 6.3)", () => {
+  for (const te of ["gzip, chunked", "gzip, identity, chunked"]) {
     const out = parse(`POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ${te}\r\n\r\n`);
     assert.equal(out.error?.status, 501, JSON.stringify(te));
     assert.equal(out.error?.detail, "Transfer-Encoding requested is not supported.");
+  }
+  for (const te of ["chunked, gzip", "identity", "gzip", "chunked;q=1", "chunked chunked", "\x85chunked"]) {
+    const out = parse(`POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ${te}\r\n\r\n`);
+    assert.equal(out.error?.status, 400, JSON.stringify(te));
+    assert.equal(out.error?.detail, "Transfer-Encoding must end in chunked");
   }
   const withLength = parse(
     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
