@@ -295,3 +295,22 @@ function concatBytes(chunks: Uint8Array[]): Uint8Array {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Sends one request over a fresh tcp or unix connection and resolves with everything received until EOF. */
+export function roundTrip(
+  to: { path: string } | { host: string; port: number },
+  request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+): Promise<string> {
+  return withTimeout(
+    new Promise<string>((resolve, reject) => {
+      const sock = connect(to);
+      let got = "";
+      sock.on("data", (d: Uint8Array) => (got += toLatin1(d)));
+      sock.on("end", () => resolve(got));
+      sock.on("error", reject);
+      sock.write(request);
+    }),
+    5000,
+    `request to ${JSON.stringify(to)}`,
+  );
+}

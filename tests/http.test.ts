@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "node:net";
-import { exchange, RawClient, sleep, startServer, withTimeout } from "./_helpers.ts";
+import { exchange, RawClient, roundTrip, sleep, startServer, withTimeout } from "./_helpers.ts";
 import { openTempFileCount } from "../lib/buffers.ts";
 import type { ServeInfo, ServeInit } from "../mod.ts";
 
@@ -585,18 +584,7 @@ test("http: a unix socket gets unixSocketPerms and serves", async () => {
     await server.ready;
     assert.equal(statSync(path).mode & 0o777, 0o660);
     assert.equal(server.addrs[0].url, `http://unix:${path}`);
-    const text = await withTimeout(
-      new Promise<string>((resolve, reject) => {
-        const sock = connect({ path });
-        let got = "";
-        sock.on("data", (d) => (got += d));
-        sock.on("end", () => resolve(got));
-        sock.on("error", reject);
-        sock.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-      }),
-      5000,
-      "unix request",
-    );
+    const text = await roundTrip({ path });
     assert.match(text, /^HTTP\/1\.1 200 OK/);
   } finally {
     await server.close();
@@ -781,19 +769,7 @@ test("http: listen '*' serves IPv4 and IPv6 clients on one port, on every runtim
   const server = serve(hello, { listen: `*:${port}`, logger: quiet });
   try {
     await server.ready;
-    const ask = (host: string) =>
-      withTimeout(
-        new Promise<string>((resolve, reject) => {
-          const sock = connect({ host, port });
-          let got = "";
-          sock.on("data", (d) => (got += d));
-          sock.on("end", () => resolve(got));
-          sock.on("error", reject);
-          sock.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        }),
-        5000,
-        `request to ${host}`,
-      );
+    const ask = (host: string) => roundTrip({ host, port });
     assert.match(await ask("127.0.0.1"), /^HTTP\/1\.1 200 OK/);
     assert.match(await ask("::1"), /^HTTP\/1\.1 200 OK/);
   } finally {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
 
 /** The few `Bun` APIs used here, typed locally so Deno and Node can check and strip-run this file. */
 interface BunSocket {
@@ -47,12 +48,6 @@ interface BunLike {
       & ({ hostname: string; port: number; backlog?: number; ipv6Only?: boolean } | { unix: string }),
   ): BunServer;
 }
-
-/** `write` returns false once this much is queued (node:net's socket default). */
-const HIGH_WATER = 64 * 1024;
-/** Queued chunks smaller than this are merged into one write: Bun has no cork or writev. */
-const BATCH = 64 * 1024;
-const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
 
 class BunConnection implements Connection {
   readonly remote: SocketAddress;
@@ -151,7 +146,7 @@ class BunConnection implements Connection {
       this.#queue.push(data);
       this.#buffered += data.length;
     }
-    if (this.#buffered < HIGH_WATER) return true;
+    if (this.#buffered < WRITE_HIGH_WATER) return true;
     this.#needDrain = true;
     return false;
   }
@@ -164,7 +159,7 @@ class BunConnection implements Connection {
   flush(): void {
     const q = this.#queue;
     while (q.length > 0) {
-      if (q.length > 1 && q[0].length < BATCH) this.#merge();
+      if (q.length > 1 && q[0].length < WRITE_BATCH) this.#merge();
       const chunk = q[0];
       const n = this.#socket.write(chunk);
       if (n < 0) return;
@@ -190,7 +185,7 @@ class BunConnection implements Connection {
     const q = this.#queue;
     let count = 1;
     let size = q[0].length;
-    while (count < q.length && size + q[count].length <= BATCH) size += q[count++].length;
+    while (count < q.length && size + q[count].length <= WRITE_BATCH) size += q[count++].length;
     if (count === 1) return;
     const merged = new Uint8Array(size);
     for (let i = 0, off = 0; i < count; off += q[i].length, i++) merged.set(q[i], off);

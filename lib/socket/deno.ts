@@ -6,6 +6,7 @@
  * @module
  */
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
 
 /** The few `Deno` APIs used here, typed locally so Node and Bun can strip-run this file. */
 interface DenoAddr {
@@ -40,11 +41,6 @@ interface DenoLike {
 const SMALL_READ = 16 * 1024;
 /** A connection that fills the small buffer (an upload) switches to this one. */
 const LARGE_READ = 64 * 1024;
-/** `write` returns false once this much is queued (node:net's socket default). */
-const HIGH_WATER = 64 * 1024;
-/** Queued chunks smaller than this are merged into one `conn.write` (one op instead of many). */
-const BATCH = 64 * 1024;
-const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
 
 class DenoConnection implements Connection {
   readonly remote: SocketAddress;
@@ -116,7 +112,7 @@ class DenoConnection implements Connection {
     // Happy path: straight to the runtime, no queue, no copy.
     if (this.#inFlight === undefined) this.#send(data);
     else this.#queue.push(data);
-    if (this.#buffered < HIGH_WATER) return true;
+    if (this.#buffered < WRITE_HIGH_WATER) return true;
     this.#needDrain = true;
     return false;
   }
@@ -131,7 +127,7 @@ class DenoConnection implements Connection {
     const first = q[0];
     let count = 1;
     let size = first.length;
-    while (count < q.length && size + q[count].length <= BATCH) size += q[count++].length;
+    while (count < q.length && size + q[count].length <= WRITE_BATCH) size += q[count++].length;
     if (count === 1) {
       q.shift();
       return first;

@@ -7,8 +7,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-
-const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
+import { UNIX_PEER } from "./types.ts";
 
 /** One accepted node:net socket. Node's stream layer owns the write queue and the high-water mark. */
 class NodeConnection implements Connection {

@@ -109,3 +109,12 @@ export interface SocketRuntime {
    */
   listen(spec: ListenSpec, onConnection: (conn: Connection) => void): Promise<Listener>;
 }
+
+/** The peer address reported for unix socket connections (they have none). */
+export const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
+
+/** Adapters with their own write queue report back-pressure above this many queued bytes (node:net's default). */
+export const WRITE_HIGH_WATER = 64 * 1024;
+
+/** Adapters without cork or writev merge queued chunks up to this size into one write. */
+export const WRITE_BATCH = 64 * 1024;
