@@ -120,9 +120,11 @@ async function child(): Promise<void> {
   });
   await server.ready;
   const gc = (): void => {
-    const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+    const g = globalThis as { gc?: (options?: object) => void; Bun?: { gc(force: boolean): void } };
     if (g.Bun) g.Bun.gc(true);
-    else g.gc?.();
+    // V8's "last resort" collection also shrinks the young generation back, which a plain gc()
+    // leaves at the size the load grew it to (heapTotal, not heapUsed: committed, not live).
+    else g.gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
   };
   const report = (type: string, extra: Partial<ChildReport> = {}): void => {
     const st = server.stats();
