@@ -37,8 +37,8 @@ interface DenoLike {
   ): DenoListener;
 }
 
-/** First read buffer: enough for most request heads, cheap for idle keep-alive connections. */
-const SMALL_READ = 16 * 1024;
+/** First read buffer: enough for most request heads, and small: an idle keep-alive connection holds it in its pending read. */
+const SMALL_READ = 4 * 1024;
 /** A connection that fills the small buffer (an upload) switches to this one. */
 const LARGE_READ = 64 * 1024;
 
