@@ -9,6 +9,7 @@
 // Other flags: --targets=ours-node,node-http  --scenarios=hello,idle
 //              --rounds=N  --duration=SECONDS  --warmup=SECONDS  --idle=COUNT  --idle-rounds=N
 //              --quiet-wait=SECONDS (total time to wait for other processes to go quiet)
+//              --from=bench/out/results-X.json --write-results   re-render RESULTS.md only
 //
 // Plain JavaScript so that it runs on whatever Node started it. See
 // bench/README.md for the method.
@@ -747,6 +748,8 @@ function resultsMarkdown(report) {
       `${c.idleConnections} idle connections (rounds: ${c.idleRounds}, each on a fresh server process); ` +
       `${c.streamMiB} MiB streamed per response; ` +
       `pipeline depth ${c.pipelineDepth}.`,
+    `- Other processes on the benchmark cores during the wrk rounds: median ${fmt(report.noise.medianPct, 0)}%, ` +
+      `max ${fmt(report.noise.maxPct, 0)}% of a core (per-scenario maxima in the "other CPU" columns).`,
     "",
   );
   if (report.noise.medianPct > 25) {
@@ -780,6 +783,15 @@ function resultsMarkdown(report) {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  const from = value("from");
+  if (from) {
+    // Re-render RESULTS.md from an earlier run's JSON without measuring again.
+    const report = JSON.parse(readFileSync(from, "utf8"));
+    report.noise ??= noiseSummary(report.results);
+    writeFileSync(join(benchDir, "RESULTS.md"), resultsMarkdown(report));
+    console.log(`wrote bench/RESULTS.md from ${from}`);
+    return;
+  }
   const started = Date.now();
   const tools = ensureTools();
   const targets = targetList(tools);
