@@ -663,6 +663,7 @@ function ratioRows(results, targets) {
   const ok = new Set(targets.filter((t) => t.ok).map((t) => t.id));
   const rows = [];
   for (const sc of SCENARIOS) {
+    if (!results[sc.id]) continue;
     for (const rt of ["node", "deno", "bun"]) {
       const ours = `ours-${rt}`;
       if (!ok.has(ours)) continue;
