@@ -564,13 +564,24 @@ function computeChecks(results, targets) {
       met: measured === null ? null : measured >= min,
     });
   };
+  const info = (name, sc, a, b) => {
+    const x = get(sc, a), y = get(sc, b);
+    const measured = has(a) && has(b) && x > 0 && y > 0 ? x / y : null;
+    checks.push({ name, scenario: sc, target: "(info)", measured, met: null, info: true });
+  };
   for (const rt of ["node", "deno", "bun"]) {
     const ours = `ours-${rt}`;
     if (!targets.some((t) => t.id === ours)) continue;
     const native = NATIVE[rt];
-    ratio(`${ours} / ${native} req/s`, "hello", ours, native, rt === "node" ? 1.0 : 0.8);
-    if (rt === "node") ratio(`${ours} / hono-node req/s`, "hello", ours, "hono-node", 1.2);
-    ratio(`${ours} / waitress req/s`, "hello", ours, "waitress", 4);
+    // The issue's req/s targets are for pipelined hello world ("pipelined hello world unless stated"):
+    // without pipelining a single wrk core saturates and hides the difference between fast servers.
+    ratio(`${ours} / ${native} req/s (pipelined)`, "pipeline", ours, native, rt === "node" ? 1.0 : 0.8);
+    if (rt === "node") ratio(`${ours} / hono-node req/s (pipelined)`, "pipeline", ours, "hono-node", 1.2);
+    ratio(`${ours} / waitress req/s (pipelined)`, "pipeline", ours, "waitress", 4);
+    // The same ratios without pipelining, for information (no target in the issue).
+    info(`${ours} / ${native} req/s (not pipelined)`, "hello", ours, native);
+    if (rt === "node") info(`${ours} / hono-node req/s (not pipelined)`, "hello", ours, "hono-node");
+    info(`${ours} / waitress req/s (not pipelined)`, "hello", ours, "waitress");
     {
       const x = get("lat256", ours, "p99_ms"), y = get("lat256", native, "p99_ms");
       const measured = has(ours) && has(native) && x > 0 && y > 0 ? x / y : null;
@@ -653,7 +664,7 @@ function checkRows(checks) {
       c.name,
       c.target,
       c.measured === null ? "-" : c.unit ? `${fmt(c.measured, 2)} ${c.unit}` : `${fmt(c.measured, 2)}x`,
-      c.met === null ? "n/a" : c.met ? "met" : "MISSED",
+      c.info ? "info" : c.met === null ? "n/a" : c.met ? "met" : "MISSED",
     ]),
   };
 }
@@ -789,6 +800,8 @@ async function main() {
     // Re-render RESULTS.md from an earlier run's JSON without measuring again.
     const report = JSON.parse(readFileSync(from, "utf8"));
     report.noise ??= noiseSummary(report.results);
+    // Checks are recomputed, so a change to how targets are judged applies to old runs too.
+    if (report.targets) report.checks = computeChecks(report.results, report.targets);
     writeFileSync(join(benchDir, "RESULTS.md"), resultsMarkdown(report));
     console.log(`wrote bench/RESULTS.md from ${from}`);
     return;
