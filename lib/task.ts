@@ -267,6 +267,9 @@ class Task {
 
   #connectionLost(reason: unknown): void {
     this.lost = true;
+    if (this.adj.logSocketErrors && !this.finished) {
+      this.channel.host.logger.info(`Client disconnected while serving ${this.head.target}`);
+    }
     if (this.request !== null) abortServerRequest(this.request, reason);
     this.info?.settle(true, reason);
     // The client is gone: a handler that never settles must not keep its slot from others.

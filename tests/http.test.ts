@@ -497,6 +497,32 @@ test("http: a client leaving mid-response aborts request.signal and rejects info
       "abort",
     );
     await assert.rejects((info as unknown as ServeInfo).completed);
+    // waitress logs it (logSocketErrors is on by default).
+    assert.ok(s.logs.includes("INFO Client disconnected while serving /"), JSON.stringify(s.logs));
+  } finally {
+    await s.stop();
+  }
+});
+
+test("http: with logSocketErrors off, a client leaving is not logged", async () => {
+  const s = await startServer(
+    () =>
+      new Response(
+        new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(new Uint8Array(65536)) }, { highWaterMark: 0 }),
+      ),
+    {
+      logSocketErrors: false,
+    },
+  );
+  try {
+    const c = await RawClient.open(s.port);
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await c.waitFor(() => c.received.length > 100_000, 5000, "some body");
+    c.destroy();
+    const deadline = Date.now() + 3000;
+    while (s.server.stats().connections > 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(s.server.stats().connections, 0);
+    assert.deepEqual(s.logs, []);
   } finally {
     await s.stop();
   }
