@@ -368,16 +368,16 @@ function typeName(value: unknown): string {
   return t === "object" ? "an object without a fetch method" : t === "undefined" ? "undefined" : `a ${t}`;
 }
 
-/** Walks a dotted object path inside a module namespace. */
-function lookup(namespace: Record<string, unknown>, object: string, spec: string): unknown {
-  let value: unknown = namespace;
+/** Walks a dotted object path inside a module's exports. */
+function lookup(exports: Record<string, unknown>, object: string, spec: string): unknown {
+  let value: unknown = exports;
   const segments = object.split(".");
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     let holder = value;
     // CommonJS modules arrive as { default: module.exports }: look there too.
-    if (i === 0 && !(segment in namespace) && isObjectLike(namespace.default) && segment in namespace.default) {
-      holder = namespace.default;
+    if (i === 0 && !(segment in exports) && isObjectLike(exports.default) && segment in exports.default) {
+      holder = exports.default;
     }
     if (!isObjectLike(holder) || !(segment in holder)) {
       const at = segments.slice(0, i + 1).join(".");
@@ -412,22 +412,22 @@ export function toHandler(value: unknown, what: string): Handler {
 export async function loadApp(spec: string, call: boolean, cwd: string = process.cwd()): Promise<App> {
   const { module, object } = splitAppSpec(spec);
   const url = resolveModule(module, cwd);
-  let namespace: Record<string, unknown>;
+  let exports: Record<string, unknown>;
   try {
-    namespace = await import(url);
+    exports = await import(url);
   } catch (error) {
     throw new AppLoadError(`Cannot load module ${JSON.stringify(module)}: ${reason(error)}`);
   }
   let value: unknown;
   if (object === undefined) {
-    if (!("default" in namespace) || namespace.default === undefined) {
+    if (!("default" in exports) || exports.default === undefined) {
       throw new AppLoadError(
         `Module ${JSON.stringify(module)} has no default export; name the app as ${module}:OBJECT`,
       );
     }
-    value = namespace.default;
+    value = exports.default;
   } else {
-    value = lookup(namespace, object, spec);
+    value = lookup(exports, object, spec);
   }
   if (call) {
     if (typeof value !== "function") {
