@@ -45,7 +45,7 @@ export class Channel {
   readonly remote: RemoteAddr;
   /** Port of the listener that accepted this connection (waitress's SERVER_PORT). */
   readonly serverPort: number;
-  /** Monotonic time of the last byte read or written (for the idle sweep). */
+  /** Time (Date.now(): a plain builtin, where performance.now() is a runtime call on Deno) of the last byte read or written. */
   lastActivity: number;
   /** The connection is gone; nothing more is read or written. */
   closed = false;
@@ -71,7 +71,7 @@ export class Channel {
     this.host = host;
     this.serverPort = serverPort;
     this.remote = conn.remote;
-    this.lastActivity = performance.now();
+    this.lastActivity = Date.now();
     this.#out = new OutputBuffer(host.adj.outbufOverflow);
     const overflow = host.adj.inbufOverflow;
     this.#makeSink = () => new InputBuffer(overflow);
@@ -120,7 +120,7 @@ export class Channel {
   // ---- reading -------------------------------------------------------------
 
   #received(chunk: Uint8Array): void {
-    this.lastActivity = performance.now();
+    this.lastActivity = Date.now();
     // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
     if (this.#willClose || this.closed) return;
     const readAhead = this.busy;
@@ -330,7 +330,7 @@ export class Channel {
   }
 
   #drained(): void {
-    this.lastActivity = performance.now();
+    this.lastActivity = Date.now();
     this.#writable = true;
     this.#flush();
     if (!this.#writable) return;

@@ -147,7 +147,7 @@ class WaitressServer implements Server, ChannelHost {
 
   /** Closes connections idle longer than channelTimeout with no request in flight (waitress's maintenance). */
   #closeIdleChannels(): void {
-    const now = performance.now();
+    const now = Date.now();
     const timeout = this.adj.channelTimeout * 1000;
     for (const channel of this.#channels) {
       if (channel.expired(now, timeout)) channel.destroy();

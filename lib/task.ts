@@ -531,9 +531,16 @@ async function streamBody(
 /** Writes `text` one byte per character (response heads are latin-1) into `out` at `offset`. */
 function putLatin1(text: string, out: Uint8Array, offset: number): number {
   const n = text.length;
-  for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
+  // character takes two UTF-8 bytes, so it cannot fit in `n` bytes and shows as `read < n`.
+  const { read } = headEncoder.encodeInto(text, out.subarray(offset, offset + n));
+  if (read !== n) {
+    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  }
   return offset + n;
 }
+
+const headEncoder = new TextEncoder();
 
 /** Head and first body chunk in one write; a large chunk is written as it is, after the head. */
 function writeWithHead(channel: Channel, head: string, chunk: Uint8Array): void {

@@ -62,3 +62,18 @@ test("response: FastResponse is written without a stream, with the same bytes as
     await s.stop();
   }
 });
+
+test("response: a latin-1 header value goes out as one byte per character", async () => {
+  const s = await startServer(() => new Response("ok", { headers: { "x-word": "caf\u00e9" } }));
+  try {
+    const c = await RawClient.open(s.port);
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [r] = await c.responses(1);
+    assert.equal(r.headers.get("x-word")?.[0], "caf\u00e9");
+    const bytes = [...c.received];
+    assert.ok(bytes.includes(0xe9) && !bytes.includes(0xc3), "latin-1, not UTF-8");
+    c.destroy();
+  } finally {
+    await s.stop();
+  }
+});
