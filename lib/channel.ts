@@ -28,11 +28,6 @@ export interface ChannelHost {
   channelClosed(channel: Channel): void;
 }
 
-/** A request received whole (or a parse error), waiting for its turn. */
-export interface QueuedRequest {
-  parser: RequestParser;
-}
-
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const WRITE_SLICE = 256 * 1024;
 /** Most bytes held back while pipelined responses are batched into one write. */
@@ -53,7 +48,8 @@ export class Channel {
   #parser: RequestParser | null = null;
   /** When the first byte of the request being received arrived. */
   #requestStarted = 0;
-  #queue: QueuedRequest[] = [];
+  /** Requests received whole (or ended by a parse error), waiting for their turn. */
+  #queue: RequestParser[] = [];
   #inFlight = false;
   #willClose = false;
   #peerEnded = false;
@@ -81,11 +77,6 @@ export class Channel {
       onDrain: () => this.#drained(),
       onClose: (error) => this.#connectionClosed(error),
     });
-  }
-
-  /** No request queued, running or partly received: safe to close when idle or shutting down. */
-  get idle(): boolean {
-    return !this.#inFlight && this.#queue.length === 0 && this.#parser === null && this.#out.length === 0;
   }
 
   /**
@@ -138,11 +129,11 @@ export class Channel {
         this.#parser = null;
         this.#continueSent = false;
         if (parser.error !== null) {
-          this.#enqueue({ parser });
+          this.#queue.push(parser);
           this.#willClose = true;
           break;
         }
-        if (!parser.empty) this.#enqueue({ parser });
+        if (!parser.empty) this.#queue.push(parser);
       } else {
         this.#maybeSendContinue(parser);
         if (used === 0) break;
@@ -150,10 +141,6 @@ export class Channel {
     }
     this.#updateReading(readAhead || this.#willClose);
     this.#serveNext();
-  }
-
-  #enqueue(item: QueuedRequest): void {
-    this.#queue.push(item);
   }
 
   /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
@@ -205,8 +192,8 @@ export class Channel {
 
   #serveNext(): void {
     if (this.#inFlight || this.closed) return;
-    const item = this.#queue.shift();
-    if (item === undefined) {
+    const parser = this.#queue.shift();
+    if (parser === undefined) {
       this.uncork();
       if (this.#parser !== null) this.#maybeSendContinue(this.#parser);
       if ((this.#willClose || this.#peerEnded || this.host.draining) && this.#parser === null) {
@@ -215,7 +202,6 @@ export class Channel {
       return;
     }
     this.#inFlight = true;
-    const parser = item.parser;
     if (parser.error !== null) {
       this.#serveError(parser.error);
       return;
@@ -232,7 +218,7 @@ export class Channel {
 
   /** Forgets requests received but never to be served, releasing their bodies (temporary files). */
   #dropQueue(): void {
-    for (const item of this.#queue) (item.parser.body as InputBuffer | null)?.dispose();
+    for (const parser of this.#queue) (parser.body as InputBuffer | null)?.dispose();
     this.#queue.length = 0;
   }
 

@@ -156,9 +156,10 @@ class Task {
       this.#finish(true);
       return;
     }
+    const split = splitTarget(this.head.target);
     let origin: Origin | string;
     try {
-      origin = this.#origin();
+      origin = this.#origin(split.authority);
     } catch (error) {
       this.#fail(error);
       return;
@@ -168,7 +169,6 @@ class Task {
       this.#finish(true);
       return;
     }
-    const split = splitTarget(this.head.target);
     const path = stripPrefix(split.path, this.adj.urlPrefix);
     const url = `${origin.scheme}://${origin.authority}${path}${split.query}`;
     const request = new ServerRequest(this.head.method, url, origin.headers, this.body);
@@ -190,12 +190,11 @@ class Task {
   };
 
   /** Scheme, authority, peer and headers after trusted proxy headers; a string is a 400 message. */
-  #origin(): Origin | string {
+  #origin(targetAuthority: string | null): Origin | string {
     const adj = this.adj;
     const head = this.head;
-    const split = head.target.charCodeAt(0) === 47 ? null : splitTarget(head.target);
     // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host.
-    const authority = split?.authority ?? head.host ?? adj.serverName;
+    const authority = targetAuthority ?? head.host ?? adj.serverName;
     const remote = this.channel.remote;
     const headers = head.chunked ? dechunkedHeaders(head.headers, this.body?.length ?? 0) : head.headers;
     if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
