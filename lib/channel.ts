@@ -274,6 +274,21 @@ export class Channel {
     this.#send(bytes);
   }
 
+  /**
+   * Queues pieces to go out together in order (a body chunk and its framing).
+   * When nothing is waiting ahead of them they go to the socket as one gathered
+   * write; otherwise they queue like separate `write` calls.
+   */
+  writeParts(parts: readonly Uint8Array[]): void {
+    if (this.closed) return;
+    if (!this.#writable || this.#out.length > 0 || this.#corkBytes > 0 || this.#queue.length > 0) {
+      for (let i = 0; i < parts.length; i++) this.write(parts[i]);
+      return;
+    }
+    this.#writable = this.conn.writev(parts);
+    if (this.#writable && this.#flushWaiters.length > 0) this.#wakeFlushWaiters();
+  }
+
   #cork: Uint8Array[] = [];
   #corkBytes = 0;
   #uncorkScheduled = false;

@@ -541,11 +541,22 @@ function putLatin1(text: string, out: Uint8Array, offset: number): number {
 
 const headEncoder = new TextEncoder();
 
-/** Head and first body chunk in one write; a large chunk is written as it is, after the head. */
+/**
+ * Body chunks up to this size are copied next to their framing, so head,
+ * framing and data leave in one write. Where the socket gathers pieces
+ * without copying (`gathersWrites`), only tiny chunks are worth a copy: a
+ * fresh 16 KiB array per chunk of a streamed response churns the allocator.
+ */
+function copyLimit(channel: Channel): number {
+  return channel.conn.gathersWrites ? GATHERED_COPY_LIMIT : SMALL_CHUNK;
+}
+
+const GATHERED_COPY_LIMIT = 1024;
+
+/** Head and first body chunk in one write; a large chunk is sent as it is, after the head. */
 function writeWithHead(channel: Channel, head: string, chunk: Uint8Array): void {
-  if (chunk.length > SMALL_CHUNK) {
-    channel.write(latin1Bytes(head));
-    channel.write(chunk);
+  if (chunk.length > copyLimit(channel)) {
+    channel.writeParts([latin1Bytes(head), chunk]);
     return;
   }
   const out = new Uint8Array(head.length + chunk.length);
@@ -556,10 +567,8 @@ function writeWithHead(channel: Channel, head: string, chunk: Uint8Array): void 
 /** Writes one chunk of a chunked body: `<HEX>\r\n<data>\r\n`, prefixed by the head when it has not gone yet. */
 function writeChunk(channel: Channel, chunk: Uint8Array, head: string | null): void {
   const prefix = chunk.length.toString(16).toUpperCase() + "\r\n";
-  if (chunk.length > SMALL_CHUNK) {
-    channel.write(latin1Bytes(head === null ? prefix : head + prefix));
-    channel.write(chunk);
-    channel.write(CRLF);
+  if (chunk.length > copyLimit(channel)) {
+    channel.writeParts([latin1Bytes(head === null ? prefix : head + prefix), chunk, CRLF]);
     return;
   }
   const headLength = head === null ? 0 : head.length;

@@ -802,3 +802,34 @@ test("http: listen '*' serves IPv4 and IPv6 clients on one port, on every runtim
     await server.close();
   }
 });
+
+test("http: streamed chunks of every size class are framed exactly (copied or gathered)", async () => {
+  const sizes = [1, 1023, 1024, 1025, 16_383, 16_384, 16_385, 70_000];
+  const chunks = sizes.map((n, i) => new Uint8Array(n).fill(97 + i));
+  const s = await startServer(() => {
+    let i = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (i < chunks.length) controller.enqueue(chunks[i++]);
+          else controller.close();
+        },
+      }, { highWaterMark: 0 }),
+    );
+  });
+  const c = await RawClient.open(s.port);
+  try {
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const rs = await c.responses(2);
+    const want = sizes.map((n, i) => String.fromCharCode(97 + i).repeat(n)).join("");
+    for (const r of rs) {
+      assert.equal(r.framing, "chunked");
+      assert.equal(r.text, want);
+    }
+    // One chunk on the wire per chunk the app enqueued, whichever way it was written.
+    for (const n of sizes) assert.ok(c.text().includes(`\r\n${n.toString(16).toUpperCase()}\r\n`), `chunk of ${n}`);
+  } finally {
+    c.destroy();
+    await s.stop();
+  }
+});

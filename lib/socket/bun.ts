@@ -7,7 +7,7 @@
  * @module
  */
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER, writeEach } from "./types.ts";
 
 /** The few `Bun` APIs used here, typed locally so Deno and Node can check and strip-run this file. */
 interface BunSocket {
@@ -149,6 +149,12 @@ class BunConnection implements Connection {
     if (this.#buffered < WRITE_HIGH_WATER) return true;
     this.#needDrain = true;
     return false;
+  }
+
+  readonly gathersWrites = false;
+
+  writev(parts: readonly Uint8Array[]): boolean {
+    return writeEach(this, parts);
   }
 
   get bufferedAmount(): number {

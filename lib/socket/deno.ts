@@ -6,7 +6,7 @@
  * @module
  */
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER, writeEach } from "./types.ts";
 
 /** The few `Deno` APIs used here, typed locally so Node and Bun can strip-run this file. */
 interface DenoAddr {
@@ -115,6 +115,12 @@ class DenoConnection implements Connection {
     if (this.#buffered < WRITE_HIGH_WATER) return true;
     this.#needDrain = true;
     return false;
+  }
+
+  readonly gathersWrites = false;
+
+  writev(parts: readonly Uint8Array[]): boolean {
+    return writeEach(this, parts);
   }
 
   get bufferedAmount(): number {

@@ -79,6 +79,19 @@ class NodeConnection implements Connection {
     return socket.write(data);
   }
 
+  readonly gathersWrites = true;
+
+  writev(parts: readonly Uint8Array[]): boolean {
+    const socket = this.#socket;
+    if (this.#closed || socket.destroyed || socket.writableEnded) return false;
+    // Corked writes leave as one writev at uncork(), each piece by reference.
+    socket.cork();
+    let ok = true;
+    for (let i = 0; i < parts.length; i++) ok = socket.write(parts[i]);
+    socket.uncork();
+    return ok;
+  }
+
   get bufferedAmount(): number {
     return this.#socket.writableLength;
   }

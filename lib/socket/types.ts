@@ -68,6 +68,19 @@ export interface Connection {
    * takes the bytes: nothing is lost). Writing after close is a no-op.
    */
   write(data: Uint8Array): boolean;
+  /**
+   * Queues several pieces in order, like `write` on each. Where
+   * `gathersWrites` is true they leave in one system call without being
+   * copied (writev); elsewhere they are written one after another.
+   */
+  writev(parts: readonly Uint8Array[]): boolean;
+  /**
+   * True when `writev` gathers pieces without copying them. The engine then
+   * sends a body chunk and its framing as separate pieces instead of joining
+   * them into a fresh array: large copies churn the allocator, and on glibc
+   * the freed memory is not given back to the OS.
+   */
+  readonly gathersWrites: boolean;
   /** Bytes queued in the adapter and not yet passed to the OS. */
   readonly bufferedAmount: number;
   /** Stop delivering `onData` until `resumeReading`; TCP flow control pushes back on the peer. */
@@ -112,6 +125,13 @@ export interface SocketRuntime {
 
 /** The peer address reported for unix socket connections (they have none). */
 export const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
+
+/** `writev` for adapters that cannot gather: each piece in turn; the last answer counts (back-pressure only grows). */
+export function writeEach(conn: Connection, parts: readonly Uint8Array[]): boolean {
+  let ok = true;
+  for (let i = 0; i < parts.length; i++) ok = conn.write(parts[i]);
+  return ok;
+}
 
 /** Adapters with their own write queue report back-pressure above this many queued bytes (node:net's default). */
 export const WRITE_HIGH_WATER = 64 * 1024;
