@@ -726,35 +726,39 @@ test("socket: listener close leaves open connections working", TIMEOUT, async ()
   client.destroy();
 });
 
-test("socket: writev sends its pieces in order, mixed with plain writes, and reports back-pressure", TIMEOUT, async () => {
-  const { listener, next } = await serve();
-  try {
-    const client = await connect(listener.address.port);
-    const rec = await within(next(), 2000, "accept");
-    assert.equal(typeof rec.conn.gathersWrites, "boolean");
-    const got = readAll(client);
-    const data = pattern(8 * MiB, 5);
-    const sizes = [1, 2, 1024, 16_384, 16_385, 70_000, 3];
-    let off = 0;
-    let sawFalse = false;
-    for (let i = 0; off < data.length; i++) {
-      const parts: Uint8Array[] = [];
-      for (let k = 0; k < 3 && off < data.length; k++) {
-        const n = Math.min(sizes[(i + k) % sizes.length], data.length - off);
-        parts.push(data.subarray(off, off + n));
-        off += n;
+test(
+  "socket: writev sends its pieces in order, mixed with plain writes, and reports back-pressure",
+  TIMEOUT,
+  async () => {
+    const { listener, next } = await serve();
+    try {
+      const client = await connect(listener.address.port);
+      const rec = await within(next(), 2000, "accept");
+      assert.equal(typeof rec.conn.gathersWrites, "boolean");
+      const got = readAll(client);
+      const data = pattern(8 * MiB, 5);
+      const sizes = [1, 2, 1024, 16_384, 16_385, 70_000, 3];
+      let off = 0;
+      let sawFalse = false;
+      for (let i = 0; off < data.length; i++) {
+        const parts: Uint8Array[] = [];
+        for (let k = 0; k < 3 && off < data.length; k++) {
+          const n = Math.min(sizes[(i + k) % sizes.length], data.length - off);
+          parts.push(data.subarray(off, off + n));
+          off += n;
+        }
+        // Alternate gathered and plain writes so the two keep one order.
+        if (i % 4 === 3) { for (const p of parts) sawFalse = !rec.conn.write(p) || sawFalse; }
+        else sawFalse = !rec.conn.writev(parts) || sawFalse;
       }
-      // Alternate gathered and plain writes so the two keep one order.
-      if (i % 4 === 3) for (const p of parts) sawFalse = !rec.conn.write(p) || sawFalse;
-      else sawFalse = !rec.conn.writev(parts) || sawFalse;
+      assert.ok(sawFalse, "8 MiB unread by the client must report back-pressure at some point");
+      rec.conn.close();
+      assert.ok(Buffer.from(data).equals(await within(got, 10_000, "client end")));
+      client.end();
+      await within(rec.closed, 2000, "onClose");
+      client.destroy();
+    } finally {
+      await listener.close();
     }
-    assert.ok(sawFalse, "8 MiB unread by the client must report back-pressure at some point");
-    rec.conn.close();
-    assert.ok(Buffer.from(data).equals(await within(got, 10_000, "client end")));
-    client.end();
-    await within(rec.closed, 2000, "onClose");
-    client.destroy();
-  } finally {
-    await listener.close();
-  }
-});
+  },
+);
