@@ -19,10 +19,13 @@
  *
  *   node scripts/soak.ts [--runtime node|deno|bun] [--requests N] [--connections N]
  *                        [--seconds N] [--quick] [--seed N] [--without kind,kind]
+ *                        [--preload /path/to/lib.so] [--trim-check]
  *
  * `--quick` is the CI version (~20k requests, well under 20 s). `--without`
  * drops scenario kinds from the mix (keepalive, pipeline, upload, abort-head,
- * abort-body, abort-response, throw).
+ * abort-body, abort-response, throw). `--preload` puts a library in the
+ * child's LD_PRELOAD (an allocator such as jemalloc); `--trim-check` reports
+ * RSS after glibc's malloc_trim(0), called through gdb, next to the end RSS.
  *
  * @module
  */
@@ -641,6 +644,25 @@ function fdCount(pid: number): number {
 
 const MiB = (n: number) => (n / 1048576).toFixed(1);
 
+/**
+ * Diagnosis only (`--trim-check`, glibc, gdb installed): asks the child's
+ * allocator to give its free heap pages back (malloc_trim(0) through gdb) and
+ * reads RSS again. What drops is memory glibc kept after it was freed, not
+ * memory anything still holds. Never part of the verdict.
+ */
+async function rssAfterMallocTrim(pid: number, ctl: Control): Promise<number | null> {
+  const gdb = spawn("gdb", ["-p", String(pid), "-batch", "-ex", "call (int)malloc_trim(0)"], { stdio: "ignore" });
+  const code = await new Promise<number | null>((resolve) => {
+    gdb.on("error", () => resolve(null));
+    gdb.on("exit", (c) => resolve(c));
+  });
+  if (code !== 0) {
+    console.log("  note: --trim-check needs gdb and a glibc runtime; skipped");
+    return null;
+  }
+  return (await ctl.ask("stats")).rss;
+}
+
 async function parent(): Promise<number> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -652,6 +674,8 @@ async function parent(): Promise<number> {
       seed: { type: "string", default: "1" },
       quick: { type: "boolean", default: false },
       without: { type: "string", default: "" },
+      preload: { type: "string" },
+      "trim-check": { type: "boolean", default: false },
     },
   });
   const quick = values.quick;
@@ -684,7 +708,8 @@ async function parent(): Promise<number> {
   const [cmd, args] = argv[runtime];
   const proc = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, TMPDIR: tmp, NO_COLOR: "1" },
+    // --preload: run the child on another allocator (e.g. jemalloc) to tell allocator retention from a leak.
+    env: { ...process.env, TMPDIR: tmp, NO_COLOR: "1", ...(values.preload ? { LD_PRELOAD: values.preload } : {}) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const ctl = new Control(proc);
@@ -776,6 +801,7 @@ async function parent(): Promise<number> {
     await sampler;
     const end = await settle();
     const fdsEnd = fdCount(pid);
+    const trimmed = values["trim-check"] ? await rssAfterMallocTrim(pid, ctl) : null;
     if (totals.requests < target) {
       problems.push(`stopped by the ${seconds} s cap at ${totals.requests} of ${target} requests`);
     }
@@ -878,6 +904,7 @@ async function parent(): Promise<number> {
         externalBase: Number(MiB(base.external)),
         externalEnd: Number(MiB(end.external)),
       },
+      rssAfterTrimMiB: trimmed === null ? null : Number(MiB(trimmed)),
       fds: { initial: fdsInitial, base: fdsBase, peak: peakFds, end: fdsEnd },
       tempFiles: end.tempFiles,
       tmpEntries: end.tmpEntries,
@@ -899,6 +926,9 @@ async function parent(): Promise<number> {
     console.log(
       `RSS MiB: initial ${figures.rssMiB.initial}, post-warm-up ${figures.rssMiB.base}, peak ${figures.rssMiB.peak}, end ${figures.rssMiB.end}`,
     );
+    if (trimmed !== null) {
+      console.log(`RSS after malloc_trim(0): ${MiB(trimmed)} MiB (what glibc held as free heap is given back)`);
+    }
     console.log(
       `fds: initial ${fdsInitial}, baseline ${fdsBase}, peak ${peakFds}, end ${fdsEnd}; temp files ${end.tempFiles}, tmp entries ${end.tmpEntries}`,
     );

@@ -580,7 +580,7 @@ test("hardening: quick soak (scripts/soak.ts --quick): no lost, misordered or fa
 test("hardening: quick soak: memory, descriptors and temporary files back to baseline (verdict PASS)", {
   skip: onNode ? false : "the quick soak runs under Node only (time budget)",
   todo:
-    "Node/Deno RSS ends >10% above post-warm-up while the JS heap, fds and temp files return to baseline (docs/soak.md)",
+    "On Node with glibc, RSS ends >10% above post-warm-up: freed heap pages glibc keeps (malloc_trim and jemalloc both pass; docs/soak.md)",
 }, async () => {
   const { code, out } = await runQuickSoak();
   assert.match(out, /verdict: PASS/, out.slice(-3000));
