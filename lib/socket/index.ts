@@ -1,7 +1,16 @@
 /**
  * Picks the socket adapter of the runtime we run on. The only place that
  * asks which runtime this is; each adapter is imported dynamically so no
- * other runtime's globals (or node:net on Deno and Bun) are ever touched.
+ * other runtime's globals (or node:net on Bun) are ever touched.
+ *
+ * Deno runs the node:net adapter. Deno 2's node:net drives its sockets
+ * directly from the event loop, the way libuv does. Its native
+ * `Deno.listen` connections deliver every read and write as a separate
+ * promise-returning op, and under many busy connections some of those ops
+ * complete hundreds of milliseconds late. With 256 keep-alive connections the
+ * p99 latency was about 840 ms on Deno.listen and 12 ms on node:net; idle
+ * connections cost 4.4 KiB and 1.0 KiB of RSS. Pipelined throughput was the
+ * same (bench/README.md).
  *
  * @module
  */
@@ -9,9 +18,8 @@ import type { SocketRuntime } from "./types.ts";
 
 export type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
 
-/** Loads the socket adapter for the current runtime: Deno, Bun, or else Node. */
+/** Loads the socket adapter for the current runtime: Bun's own sockets on Bun, node:net on Node and Deno. */
 export async function loadSocketRuntime(): Promise<SocketRuntime> {
-  if ("Deno" in globalThis) return (await import("./deno.ts")).denoSocketRuntime;
   if ("Bun" in globalThis) return (await import("./bun.ts")).bunSocketRuntime;
   return (await import("./node.ts")).nodeSocketRuntime;
 }

@@ -1,7 +1,7 @@
 /**
- * The socket contract over `node:net` (Node 24). Also loadable by Deno and
- * Bun, but `index.ts` only picks it on Node: their node:net emulations have
- * had half-close bugs, so they use their native APIs.
+ * The socket contract over `node:net`, used on Node 24 and on Deno 2 (see
+ * `index.ts` for why Deno uses it). Bun has its own adapter: its node:net
+ * emulation has had half-close bugs.
  *
  * @module
  */
@@ -221,4 +221,4 @@ function listen(spec: ListenSpec, onConnection: (conn: Connection) => void): Pro
 }
 
 /** The node:net implementation of the socket contract. */
-export const nodeSocketRuntime: SocketRuntime = { name: "node", listen };
+export const nodeSocketRuntime: SocketRuntime = { name: "node:net", listen };

@@ -1,8 +1,8 @@
 /**
  * The seam between the portable engine and each runtime's raw sockets.
  *
- * Everything above this interface is runtime-agnostic; `deno.ts`, `bun.ts`
- * and `node.ts` implement it, and `index.ts` picks one at start-up. The
+ * Everything above this interface is runtime-agnostic; `node.ts` (Node and
+ * Deno) and `bun.ts` implement it, and `index.ts` picks one at start-up. The
  * contract is deliberately small (waitress's asyncore dispatcher needs no
  * more): bytes in, bytes out with back-pressure, pause/resume reading,
  * half-close, close.
@@ -113,8 +113,8 @@ export interface Listener {
 
 /** One runtime's socket API behind the common contract. */
 export interface SocketRuntime {
-  /** Which runtime this is, for logs and tests. */
-  readonly name: "deno" | "bun" | "node";
+  /** Which socket API this adapter drives, for logs and tests. */
+  readonly name: "node:net" | "bun";
   /**
    * Binds and starts accepting. `onConnection` is called for every accepted
    * connection; it calls `conn.start(...)` before returning. Rejects with a
