@@ -11,6 +11,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { clearTimeout, setTimeout } from "node:timers";
 
 let fileCounter = 0;
 
@@ -33,9 +34,77 @@ function randomTag(): string {
 
 let openTempFiles = 0;
 
-/** How many temporary files are open right now (for tests and leak checks). */
+/** How many temporary files hold a body or pending output right now (for tests and leak checks). */
 export function openTempFileCount(): number {
   return openTempFiles;
+}
+
+// ---- reuse -----------------------------------------------------------------
+//
+// Creating, unlinking and closing a file per spilled body costs more than the
+// writes: on ext4, a fresh 1 MiB file measured 0.36 ms against 0.10 ms for
+// overwriting one whose pages already exist. So a released file is kept for
+// the next body (it is rewritten from offset 0; bytes past the new length are
+// never read), a few at a time and for a short while only.
+
+/** Most idle files kept. */
+const POOL_FILES = 8;
+/** A file that grew beyond this is closed, not kept: its pages would stay in the page cache. */
+const POOL_FILE_BYTES = 4 * 1024 * 1024;
+/** Idle files are closed after this long without reuse. */
+const POOL_IDLE_MS = 2000;
+
+let idleFiles: Array<{ fd: number; since: number }> = [];
+let idleSweep: ReturnType<typeof setTimeout> | null = null;
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed: nothing to release.
+  }
+}
+
+function acquireFile(): number {
+  return idleFiles.pop()?.fd ?? openAnonymousFile();
+}
+
+function releaseFile(fd: number, size: number): void {
+  if (size > POOL_FILE_BYTES || idleFiles.length >= POOL_FILES) {
+    closeQuietly(fd);
+    return;
+  }
+  idleFiles.push({ fd, since: Date.now() });
+  if (idleSweep === null) scheduleIdleSweep();
+}
+
+function scheduleIdleSweep(): void {
+  idleSweep = setTimeout(sweepIdleFiles, POOL_IDLE_MS);
+  // Never keeps the process alive.
+  (idleSweep as { unref?: () => void }).unref?.();
+}
+
+function sweepIdleFiles(): void {
+  idleSweep = null;
+  const cutoff = Date.now() - POOL_IDLE_MS;
+  // Oldest first: files are reused from the end.
+  let keep = 0;
+  while (keep < idleFiles.length && idleFiles[keep].since <= cutoff) closeQuietly(idleFiles[keep++].fd);
+  idleFiles = idleFiles.slice(keep);
+  if (idleFiles.length > 0) scheduleIdleSweep();
+}
+
+/** Closes the temporary files kept for reuse (at server close; also handy in tests). */
+export function closeIdleTempFiles(): void {
+  for (const f of idleFiles) closeQuietly(f.fd);
+  idleFiles = [];
+  if (idleSweep !== null) clearTimeout(idleSweep);
+  idleSweep = null;
+}
+
+/** How many temporary files are kept for reuse right now. */
+export function idleTempFileCount(): number {
+  return idleFiles.length;
 }
 
 /** A temporary file written at the end and read from the front. */
@@ -44,7 +113,7 @@ class SpillFile {
   writePos = 0;
   readPos = 0;
   constructor() {
-    this.fd = openAnonymousFile();
+    this.fd = acquireFile();
     openTempFiles++;
   }
   get pending(): number {
@@ -72,13 +141,10 @@ class SpillFile {
     this.readPos += chunk.length;
     return chunk;
   }
+  /** Gives the file back (kept for reuse, or closed). */
   close(): void {
     if (this.fd < 0) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed: nothing to release.
-    }
+    releaseFile(this.fd, this.writePos);
     this.fd = -1;
     openTempFiles--;
   }
@@ -100,16 +166,30 @@ const READ_CHUNK = 65536;
 /**
  * A request body: written once while the request is received, then read by
  * the application (as many times as it is cloned). Copies what it is given.
+ *
+ * When the length is announced (Content-Length), the body is not gathered in
+ * pieces: one array of that size is filled in place, or, above the overflow,
+ * bytes go straight to the temporary file. Either way each byte is copied
+ * once on the way in.
  */
 export class InputBuffer {
   #chunks: Uint8Array[] = [];
+  /** The body's own array, when its length was announced and fits in memory. */
+  #whole: Uint8Array | null = null;
+  /** Set once the body's own array was given away, or once a clone may read the body too. */
+  #copyOnRead = false;
   #length = 0;
   #overflow: number;
+  #expected: number;
   #file: SpillFile | null = null;
 
-  /** Bodies longer than `overflow` bytes go to a temporary file. */
-  constructor(overflow: number) {
+  /**
+   * Bodies longer than `overflow` bytes go to a temporary file. `expected` is
+   * the announced length, or -1 when unknown (chunked).
+   */
+  constructor(overflow: number, expected = -1) {
     this.#overflow = overflow;
+    this.#expected = expected;
   }
 
   /** Bytes received so far. */
@@ -125,7 +205,20 @@ export class InputBuffer {
   /** Appends a copy of `chunk` (which may be a view of a reused read buffer). */
   append(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    // Allocated at the first byte, not at the head: a head alone must not cost the body's memory.
+    if (this.#length === 0 && this.#expected > 0 && this.#expected <= this.#overflow) {
+      this.#whole ??= new Uint8Array(this.#expected);
+    }
+    const whole = this.#whole;
+    if (whole !== null && this.#length + chunk.length <= whole.length) {
+      whole.set(chunk, this.#length);
+      this.#length += chunk.length;
+      return;
+    }
+    if (whole !== null) this.#unwhole(); // more than announced: the receivers never do this, but stay correct
     this.#length += chunk.length;
+    // Opened at the first byte, not at the head: a head alone must not cost a descriptor.
+    if (this.#file === null && this.#expected > this.#overflow) this.#file = new SpillFile();
     if (this.#file) {
       this.#file.append(chunk);
       return;
@@ -135,6 +228,11 @@ export class InputBuffer {
     if (this.#length > this.#overflow) this.#spill();
   }
 
+  #unwhole(): void {
+    this.#chunks = [this.#whole!.subarray(0, this.#length)];
+    this.#whole = null;
+  }
+
   #spill(): void {
     const file = new SpillFile();
     for (const c of this.#chunks) file.append(c);
@@ -142,10 +240,27 @@ export class InputBuffer {
     this.#file = file;
   }
 
-  /** The whole body as one array. */
+  /** A second request (a clone) reads this body too: every reader gets its own copy from now on. */
+  share(): void {
+    this.#copyOnRead = true;
+  }
+
+  /**
+   * The whole body as one array, the caller's to keep and change. The body's
+   * own array is handed over without a copy when nobody else can read it.
+   */
   bytes(): Uint8Array {
     if (this.#file) return this.#file.readAt(0, this.#length);
-    return concat(this.#chunks, this.#length);
+    const whole = this.#whole;
+    if (whole !== null) {
+      const filled = this.#length === whole.length ? whole : whole.subarray(0, this.#length);
+      if (this.#copyOnRead) return filled.slice();
+      this.#copyOnRead = true;
+      return filled;
+    }
+    const joined = concat(this.#chunks, this.#length);
+    // concat returns a lone piece as it is; that piece is ours, so hand out a copy of it.
+    return joined === this.#chunks[0] ? joined.slice() : joined;
   }
 
   /** A fresh stream over the body, read in 64 KiB pieces from memory or the file; `onRead` runs at the first pull. */
@@ -155,15 +270,16 @@ export class InputBuffer {
     return new ReadableStream<Uint8Array>({
       pull: (controller) => {
         onRead?.();
-        if (this.#file) {
+        if (this.#file || this.#whole) {
           if (position >= this.#length) return controller.close();
-          const chunk = this.#file.readAt(position, Math.min(READ_CHUNK, this.#length - position));
+          const size = Math.min(READ_CHUNK, this.#length - position);
+          // Copies: the application may transfer or mutate what it reads.
+          const chunk = this.#file ? this.#file.readAt(position, size) : this.#whole!.slice(position, position + size);
           position += chunk.length;
           controller.enqueue(chunk);
           return;
         }
         if (index >= this.#chunks.length) return controller.close();
-        // Hand out copies: the application may transfer or mutate what it reads.
         controller.enqueue(new Uint8Array(this.#chunks[index++]));
       },
       // No read-ahead: pull (and so `onRead`) happens only when someone reads.
@@ -173,6 +289,7 @@ export class InputBuffer {
   /** Releases memory and closes the temporary file. */
   dispose(): void {
     this.#chunks = [];
+    this.#whole = null;
     this.#file?.close();
     this.#file = null;
   }

@@ -60,7 +60,7 @@ export class Channel {
   #drainWaiters: Array<() => void> = [];
   #flushWaiters: Array<() => void> = [];
   #closeListeners: Array<(reason: unknown) => void> = [];
-  #makeSink: () => InputBuffer;
+  #makeSink: (expectedLength: number) => InputBuffer;
 
   constructor(conn: Connection, host: ChannelHost, serverPort: number) {
     this.conn = conn;
@@ -70,7 +70,7 @@ export class Channel {
     this.lastActivity = Date.now();
     this.#out = new OutputBuffer(host.adj.outbufOverflow);
     const overflow = host.adj.inbufOverflow;
-    this.#makeSink = () => new InputBuffer(overflow);
+    this.#makeSink = (expectedLength) => new InputBuffer(overflow, expectedLength);
     conn.start({
       onData: (chunk) => this.#received(chunk),
       onEnd: () => this.#peerEnd(),

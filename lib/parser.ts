@@ -138,7 +138,7 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
  */
 export class RequestParser {
   #limits: ParserLimits;
-  #makeSink: () => BodySink;
+  #makeSink: (expectedLength: number) => BodySink;
   #phase: number = BLANK_LINES;
   #pendingCR = false;
   #blankBytes = 0;
@@ -150,8 +150,8 @@ export class RequestParser {
   #receiver: FixedLengthReceiver | ChunkedReceiver | null = null;
   #error: HttpError | null = null;
 
-  /** `makeSink` is called once, when the head announces a body. */
-  constructor(limits: ParserLimits, makeSink: () => BodySink) {
+  /** `makeSink` is called once, when the head announces a body, with its Content-Length (-1 when chunked). */
+  constructor(limits: ParserLimits, makeSink: (expectedLength: number) => BodySink) {
     this.#limits = limits;
     this.#makeSink = makeSink;
   }
@@ -310,14 +310,14 @@ export class RequestParser {
     }
     this.#head = result;
     if (result.chunked) {
-      this.#body = this.#makeSink();
+      this.#body = this.#makeSink(-1);
       this.#receiver = new ChunkedReceiver(this.#body, {
         maxBodySize: this.#limits.maxRequestBodySize,
         maxFramingSize: this.#limits.maxRequestHeaderSize,
       });
       this.#phase = BODY;
     } else if (result.contentLength > 0) {
-      this.#body = this.#makeSink();
+      this.#body = this.#makeSink(result.contentLength);
       this.#receiver = new FixedLengthReceiver(result.contentLength, this.#body);
       this.#phase = BODY;
     } else {

@@ -118,6 +118,7 @@ export class ServerRequest {
   /** A copy that can be read independently (the body is buffered, so both can read it all). */
   clone(): ServerRequest {
     if (this.bodyUsed) throw new TypeError("Request body is already used");
+    this.#body?.share();
     const copy = new ServerRequest(this.#method, this.#url, this.#pairs, this.#body);
     if (this.#aborted) abortServerRequest(copy, this.#abortReason);
     return copy;

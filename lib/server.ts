@@ -14,7 +14,7 @@ import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
 import { handlerOf } from "./task.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
-import { openTempFileCount } from "./buffers.ts";
+import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./utilities.ts";
 
 /** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
@@ -187,7 +187,11 @@ class WaitressServer implements Server, ChannelHost {
     }
     if (first) {
       void this.#stopping.then(() => this.#channels.size === 0 && this.#resolveFinished());
-      void this.finished.then(() => this.#sweep !== null && clearInterval(this.#sweep));
+      void this.finished.then(() => {
+        if (this.#sweep !== null) clearInterval(this.#sweep);
+        // Files kept for reuse go too: a finished server leaves no descriptor behind.
+        closeIdleTempFiles();
+      });
     }
     return this.#stopping.then(() => this.finished);
   }

@@ -38,6 +38,66 @@ test("buffers: an input buffer spills to an unlinked temporary file above the li
   assert.equal(openTempFileCount(), before);
 });
 
+test("buffers: an announced length fills one array in place, handed over once; clones and later reads get copies", () => {
+  const b = new InputBuffer(1000, 300);
+  const chunk = bytes(100);
+  for (let i = 0; i < 3; i++) {
+    chunk.set(bytes(100, i * 100));
+    b.append(chunk);
+    chunk.fill(0); // the read buffer is reused: the body kept its own copy
+  }
+  assert.equal(b.inFile, false);
+  assert.equal(b.length, 300);
+  const first = b.bytes();
+  assert.deepEqual(first, bytes(300));
+  first.fill(7); // the caller owns what it got...
+  assert.deepEqual(b.bytes(), bytes(300).fill(7), "...without a copy: it was the body's own array");
+  b.dispose();
+
+  const shared = new InputBuffer(1000, 300);
+  shared.append(bytes(300));
+  shared.share(); // a clone will read it too
+  const a = shared.bytes();
+  a.fill(9);
+  assert.deepEqual(shared.bytes(), bytes(300), "a shared body hands out copies");
+  shared.dispose();
+
+  const lone = new InputBuffer(1000); // unknown length, one piece
+  lone.append(bytes(50));
+  lone.bytes().fill(1);
+  assert.deepEqual(lone.bytes(), bytes(50), "a lone piece is handed out as a copy");
+  lone.dispose();
+});
+
+test("buffers: an announced length streams in copies, and more bytes than announced stay correct", async () => {
+  const b = new InputBuffer(1000, 150);
+  b.append(bytes(100));
+  b.append(bytes(100, 100)); // 50 more than announced: falls back to pieces
+  assert.equal(b.length, 200);
+  assert.deepEqual(await readAll(b.stream()), bytes(200));
+  assert.deepEqual(b.bytes(), bytes(200));
+  b.dispose();
+  const short = new InputBuffer(1000, 150);
+  short.append(bytes(40));
+  assert.deepEqual(short.bytes(), bytes(40), "a body cut short gives what arrived");
+  short.dispose();
+});
+
+test("buffers: an announced length above the limit goes straight to a file, opened at the first byte", async () => {
+  const before = openTempFileCount();
+  const b = new InputBuffer(100, 500);
+  assert.equal(openTempFileCount(), before, "a head alone opens no file");
+  assert.equal(b.inFile, false);
+  b.append(bytes(10));
+  assert.equal(b.inFile, true);
+  assert.equal(openTempFileCount(), before + 1);
+  for (let i = 1; i < 50; i++) b.append(bytes(10, i * 10));
+  assert.deepEqual(b.bytes(), bytes(500));
+  assert.deepEqual(await readAll(b.stream()), bytes(500));
+  b.dispose();
+  assert.equal(openTempFileCount(), before);
+});
+
 test("buffers: an output buffer keeps order across memory and file, and frees the file once drained", () => {
   const before = openTempFileCount();
   const out = new OutputBuffer(100);
