@@ -743,7 +743,9 @@ async function parent(): Promise<number> {
         await new Promise((r) => setTimeout(r, 200));
         st = await ctl.ask("stats");
       }
-      await new Promise((r) => setTimeout(r, quick ? 200 : 3000));
+      // Temporary files released by the last bodies are kept for reuse for 2 to 4 s (lib/buffers.ts):
+      // wait them out, so that the descriptor counts compare like with like.
+      await new Promise((r) => setTimeout(r, 4500));
       // The lowest of a few GC'd readings: RSS gives memory back to the OS lazily.
       let best = await ctl.ask("gc");
       for (let i = 0; i < (quick ? 1 : 5); i++) {
