@@ -764,3 +764,33 @@ test(
     }
   },
 );
+
+test("socket: writev that the kernel takes whole reports no back-pressure", TIMEOUT, async () => {
+  const { listener, next } = await serve();
+  try {
+    const client = await connect(listener.address.port);
+    const rec = await within(next(), 2000, "accept");
+    let received = 0;
+    client.on("data", (d: Buffer) => (received += d.length));
+    const parts = [pattern(1), pattern(64 * 1024, 3), pattern(2)];
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    let takenWhole = 0;
+    for (let i = 1; i <= 20; i++) {
+      const ok = rec.conn.writev(parts);
+      if (rec.conn.bufferedAmount === 0) {
+        takenWhole++;
+        // Nothing is queued, so the caller must not be told to wait for a drain.
+        assert.equal(ok, true, `writev ${i} was taken whole but reported back-pressure`);
+      }
+      await waitFor(() => received === i * size, 5000, "client read");
+      await sleep(1);
+    }
+    assert.ok(takenWhole > 0, "the loopback kernel never took 64 KiB at once: the check above never ran");
+    rec.conn.close();
+    client.end();
+    await within(rec.closed, 2000, "onClose");
+    client.destroy();
+  } finally {
+    await listener.close();
+  }
+});
