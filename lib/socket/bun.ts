@@ -7,7 +7,7 @@
  * @module
  */
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER, writeEach } from "./types.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
 
 /** The few `Bun` APIs used here, typed locally so Deno and Node can check and strip-run this file. */
 interface BunSocket {
@@ -153,8 +153,11 @@ class BunConnection implements Connection {
 
   readonly gathersWrites = false;
 
+  /** Bun has no gathered write: each piece in turn; the last answer counts (back-pressure only grows). */
   writev(parts: readonly Uint8Array[]): boolean {
-    return writeEach(this, parts);
+    let ok = true;
+    for (let i = 0; i < parts.length; i++) ok = this.write(parts[i]);
+    return ok;
   }
 
   get bufferedAmount(): number {

@@ -126,13 +126,6 @@ export interface SocketRuntime {
 /** The peer address reported for unix socket connections (they have none). */
 export const UNIX_PEER: SocketAddress = { transport: "unix", hostname: "", port: 0 };
 
-/** `writev` for adapters that cannot gather: each piece in turn; the last answer counts (back-pressure only grows). */
-export function writeEach(conn: Connection, parts: readonly Uint8Array[]): boolean {
-  let ok = true;
-  for (let i = 0; i < parts.length; i++) ok = conn.write(parts[i]);
-  return ok;
-}
-
 /** Adapters with their own write queue report back-pressure above this many queued bytes (node:net's default). */
 export const WRITE_HIGH_WATER = 64 * 1024;
 
