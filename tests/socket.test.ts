@@ -149,6 +149,33 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
+/** Listens, connects one client and accepts it, runs `body`, and always closes the listener. */
+async function withAcceptedClient(body: (client: Socket, rec: Recorder) => Promise<void>): Promise<void> {
+  const { listener, next } = await serve();
+  try {
+    const client = await connect(listener.address.port);
+    const rec = await within(next(), 2000, "accept");
+    await body(client, rec);
+  } finally {
+    await listener.close();
+  }
+}
+
+/** Closes our side, checks the client read exactly `data` before its end, then ends the client and waits for onClose. */
+async function closeAndExpect(
+  client: Socket,
+  rec: Recorder,
+  got: Promise<Buffer>,
+  data: Uint8Array,
+  ms: number,
+): Promise<void> {
+  rec.conn.close();
+  assert.ok(Buffer.from(data).equals(await within(got, ms, "client end")));
+  client.end();
+  await within(rec.closed, 2000, "onClose");
+  client.destroy();
+}
+
 test("socket: port 0, remote address, bytes in and out, clean close", TIMEOUT, async () => {
   const rt = await runtime;
   // Bun has its own adapter; Node and Deno share the node:net one.
@@ -695,21 +722,12 @@ test("socket: a throwing onData closes only that connection, with the error", TI
 });
 
 test("socket: many small writes arrive in order (queued writes are batched)", TIMEOUT, async () => {
-  const { listener, next } = await serve();
-  try {
-    const client = await connect(listener.address.port);
-    const rec = await within(next(), 2000, "accept");
+  await withAcceptedClient(async (client, rec) => {
     const got = readAll(client);
     const data = pattern(200_000, 11);
     for (let off = 0; off < data.length; off += 100) rec.conn.write(data.subarray(off, off + 100));
-    rec.conn.close();
-    assert.ok(Buffer.from(data).equals(await within(got, 5000, "client end")));
-    client.end();
-    await within(rec.closed, 2000, "onClose");
-    client.destroy();
-  } finally {
-    await listener.close();
-  }
+    await closeAndExpect(client, rec, got, data, 5000);
+  });
 });
 
 test("socket: listener close leaves open connections working", TIMEOUT, async () => {
@@ -732,10 +750,7 @@ test(
   "socket: writev sends its pieces in order, mixed with plain writes, and reports back-pressure",
   TIMEOUT,
   async () => {
-    const { listener, next } = await serve();
-    try {
-      const client = await connect(listener.address.port);
-      const rec = await within(next(), 2000, "accept");
+    await withAcceptedClient(async (client, rec) => {
       assert.equal(typeof rec.conn.gathersWrites, "boolean");
       const got = readAll(client);
       const data = pattern(8 * MiB, 5);
@@ -754,22 +769,13 @@ test(
         else sawFalse = !rec.conn.writev(parts) || sawFalse;
       }
       assert.ok(sawFalse, "8 MiB unread by the client must report back-pressure at some point");
-      rec.conn.close();
-      assert.ok(Buffer.from(data).equals(await within(got, 10_000, "client end")));
-      client.end();
-      await within(rec.closed, 2000, "onClose");
-      client.destroy();
-    } finally {
-      await listener.close();
-    }
+      await closeAndExpect(client, rec, got, data, 10_000);
+    });
   },
 );
 
 test("socket: writev that the kernel takes whole reports no back-pressure", TIMEOUT, async () => {
-  const { listener, next } = await serve();
-  try {
-    const client = await connect(listener.address.port);
-    const rec = await within(next(), 2000, "accept");
+  await withAcceptedClient(async (client, rec) => {
     let received = 0;
     client.on("data", (d: Buffer) => (received += d.length));
     const parts = [pattern(1), pattern(64 * 1024, 3), pattern(2)];
@@ -790,7 +796,5 @@ test("socket: writev that the kernel takes whole reports no back-pressure", TIME
     client.end();
     await within(rec.closed, 2000, "onClose");
     client.destroy();
-  } finally {
-    await listener.close();
-  }
+  });
 });
