@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { InputBuffer, openTempFileCount, OutputBuffer } from "../lib/buffers.ts";
+import { closeIdleTempFiles, idleTempFileCount, InputBuffer, openTempFileCount, OutputBuffer } from "../lib/buffers.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 
 const bytes = (n: number, seed = 0) => new Uint8Array(n).map((_, i) => (i + seed) % 256);
@@ -96,6 +96,24 @@ test("buffers: an announced length above the limit goes straight to a file, open
   assert.deepEqual(await readAll(b.stream()), bytes(500));
   b.dispose();
   assert.equal(openTempFileCount(), before);
+});
+
+test("buffers: a released temporary file is reused for the next body, which never sees the old bytes", async () => {
+  closeIdleTempFiles();
+  const first = new InputBuffer(100, 500);
+  first.append(new Uint8Array(500).fill(0xee));
+  first.dispose();
+  assert.equal(idleTempFileCount(), 1, "the file is kept, not closed");
+  const second = new InputBuffer(100, 200);
+  second.append(bytes(200));
+  assert.equal(idleTempFileCount(), 0, "the kept file was taken again");
+  assert.equal(second.inFile, true);
+  assert.deepEqual(second.bytes(), bytes(200));
+  assert.deepEqual(await readAll(second.stream()), bytes(200), "nothing of the older, longer body shows through");
+  second.dispose();
+  assert.equal(idleTempFileCount(), 1);
+  closeIdleTempFiles();
+  assert.equal(idleTempFileCount(), 0);
 });
 
 test("buffers: an output buffer keeps order across memory and file, and frees the file once drained", () => {
