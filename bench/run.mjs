@@ -228,6 +228,34 @@ function targetList(tools) {
     { id: "deno-serve", label: "Deno.serve", runtime: "deno", cmd: [deno, "run", "-A", s("deno-serve.ts")] },
     { id: "bun-serve", label: "Bun.serve", runtime: "bun", cmd: [bun, s("bun-serve.ts")] },
     { id: "waitress", label: "Python waitress", runtime: "python", cmd: [tools.python, s("waitress_app.py")] },
+    // Bounds, not competitors: what a server that does no HTTP work reaches over the socket API ours uses
+    // (hello-world scenarios only; pipelined, all of them saturate wrk), and ours with request bodies kept in
+    // memory as the native servers keep them, instead of waitress's spill to a temporary file (uploads only).
+    ...[["node", [node]], ["deno", [deno, "run", "-A"]]].map(([rt, run]) => ({
+      id: `raw-${rt}`,
+      label: `socket floor on ${rt} (node:net, canned response)`,
+      runtime: rt,
+      bound: "raw",
+      scenarios: RAW_SCENARIOS,
+      cmd: [...run, s("raw-net.mjs")],
+    })),
+    {
+      id: "raw-bun",
+      label: "socket floor on bun (Bun.listen, canned response)",
+      runtime: "bun",
+      bound: "raw",
+      scenarios: RAW_SCENARIOS,
+      cmd: [bun, s("raw-bun.ts")],
+    },
+    ...[["node", [node]], ["deno", [deno, "run", "-A"]], ["bun", [bun]]].map(([rt, run]) => ({
+      id: `inmem-${rt}`,
+      label: `ours on ${rt}, bodies kept in memory (inbufOverflow 4 MiB)`,
+      runtime: rt,
+      bound: "inmem",
+      scenarios: ["upload"],
+      env: { BENCH_INBUF_OVERFLOW: String(4 * MiB) },
+      cmd: [...run, s("ours.ts")],
+    })),
   ];
   const wanted = list("targets");
   return all
@@ -241,6 +269,13 @@ function targetList(tools) {
 }
 
 const NATIVE = { node: "node-http", deno: "deno-serve", bun: "bun-serve" };
+/** Scenarios the socket-floor servers (which only answer `GET /`) take part in. */
+const RAW_SCENARIOS = ["hello", "lat1", "lat256"];
+
+/** True when target `t` takes part in scenario `id` (bound targets run only where they say something). */
+function runsIn(t, id) {
+  return !t.scenarios || t.scenarios.includes(id);
+}
 
 const children = new Set();
 process.on("exit", () => {
@@ -257,7 +292,7 @@ async function startTarget(t, tools, { sanity = true } = {}) {
   const [cmd, args] = pinned(SERVER_CORE, t.cmd[0], t.cmd.slice(1), tools);
   const child = spawn(cmd, args, {
     cwd: root,
-    env: { ...process.env, PORT: String(t.port), NO_COLOR: "1" },
+    env: { ...process.env, ...t.env, PORT: String(t.port), NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
@@ -284,7 +319,7 @@ async function startTarget(t, tools, { sanity = true } = {}) {
   // Sanity: the three routes answer what the scenarios expect.
   try {
     if (t.exited) throw new Error(t.exited);
-    if (!sanity) {
+    if (!sanity || t.bound === "raw") {
       const hello = await request(t.port, "GET", "/");
       if (hello.status !== 200) throw new Error(`GET / -> ${hello.status}`);
       t.ok = true;
@@ -564,6 +599,12 @@ function computeChecks(results, targets) {
       met: measured === null ? null : measured >= min,
     });
   };
+  // The same ratio for a bound target (raw-*, inmem-*): how far any server over that socket API, or ours
+  // without waitress's spill to disk, gets. Shown beside a check so that a miss comes with what limits it.
+  const bound = (label, sc, a, b, key = "median") => {
+    const x = get(sc, a, key), y = get(sc, b, key);
+    return has(a) && has(b) && x > 0 && y > 0 ? { label, target: a, measured: x / y } : null;
+  };
   const info = (name, sc, a, b) => {
     const x = get(sc, a), y = get(sc, b);
     const measured = has(a) && has(b) && x > 0 && y > 0 ? x / y : null;
@@ -580,6 +621,7 @@ function computeChecks(results, targets) {
     ratio(`${ours} / waitress req/s (pipelined)`, "pipeline", ours, "waitress", 4);
     // The same ratios without pipelining, for information (no target in the issue).
     info(`${ours} / ${native} req/s (not pipelined)`, "hello", ours, native);
+    checks.at(-1).bound = bound("socket floor", "hello", `raw-${rt}`, native);
     if (rt === "node") info(`${ours} / hono-node req/s (not pipelined)`, "hello", ours, "hono-node");
     info(`${ours} / waitress req/s (not pipelined)`, "hello", ours, "waitress");
     {
@@ -591,9 +633,11 @@ function computeChecks(results, targets) {
         target: "<= 2x",
         measured,
         met: measured === null ? null : measured <= 2,
+        bound: bound("socket floor", "lat256", `raw-${rt}`, native, "p99_ms"),
       });
     }
     ratio(`${ours} / ${native} 1 MiB upload MiB/s`, "upload", ours, native, 0.8);
+    checks.at(-1).bound = bound("ours, bodies in memory", "upload", `inmem-${rt}`, native);
     {
       const x = get("idle", ours);
       const measured = has(ours) && Number.isFinite(x) ? x : null;
@@ -628,6 +672,7 @@ function scenarioRows(sc, targets, results) {
   if (sc.kind !== "idle") header.push("other CPU % (max)");
   const rows = [];
   for (const t of targets) {
+    if (!runsIn(t, sc.id)) continue;
     const r = results[sc.id]?.[t.id];
     if (!r) {
       rows.push([t.id, t.ok === false ? "unavailable" : "-", ...header.slice(2).map(() => "")]);
@@ -659,12 +704,13 @@ function mdTable({ header, rows }) {
 
 function checkRows(checks) {
   return {
-    header: ["check", "target", "measured", "status"],
+    header: ["check", "target", "measured", "status", "same ratio for the bound"],
     rows: checks.map((c) => [
       c.name,
       c.target,
       c.measured === null ? "-" : c.unit ? `${fmt(c.measured, 2)} ${c.unit}` : `${fmt(c.measured, 2)}x`,
       c.info ? "info" : c.met === null ? "n/a" : c.met ? "met" : "MISSED",
+      c.bound ? `${fmt(c.bound.measured, 2)}x (${c.bound.target}: ${c.bound.label})` : "",
     ]),
   };
 }
@@ -777,6 +823,16 @@ function resultsMarkdown(report) {
     out.push(`Unavailable in this run: ${unavailable.map((t) => `${t.id} (${t.error})`).join("; ")}.`, "");
   }
   out.push("## Targets from the issue", "", mdTable(checkRows(checks)), "");
+  if (targets.some((t) => t.bound)) {
+    out.push(
+      "The last column is the same ratio for a bound, measured in this run: `raw-*` is the socket floor, a server " +
+        "over the socket API ours uses that answers every request head with a canned response and does no HTTP " +
+        "work (no server over that API can do better); `inmem-*` is ours with `inbufOverflow` at 4 MiB, so 1 MiB " +
+        "bodies stay in memory as the native servers keep them, instead of going to a temporary file as " +
+        "waitress's default of 512 KiB requires.",
+      "",
+    );
+  }
   for (const sc of SCENARIOS) {
     if (!results[sc.id]) continue;
     out.push(`## ${sc.title}`, "", mdTable(scenarioRows(sc, targets, results)), "");
@@ -825,13 +881,14 @@ async function main() {
   for (const sc of scenarios) {
     log(`scenario ${sc.id}: ${sc.title}`);
     results[sc.id] = {};
-    const samples = new Map(live().map((t) => [t.id, []]));
+    const inScenario = () => live().filter((t) => runsIn(t, sc.id));
+    const samples = new Map(inScenario().map((t) => [t.id, []]));
     if (sc.kind === "wrk" && config.warmupS > 0) {
-      for (const t of live()) await runWrk(t, sc, config.warmupS, tools);
+      for (const t of inScenario()) await runWrk(t, sc, config.warmupS, tools);
     }
     const rounds = sc.kind === "idle" ? config.idleRounds : config.rounds;
     for (let round = 0; round < rounds; round++) {
-      for (const t of live()) {
+      for (const t of inScenario()) {
         if (sc.kind === "wrk") await waitQuiet();
         let s = sc.kind === "idle" ? await idleRound(t, tools) : await runWrk(t, sc, config.durationS, tools);
         if (s.noisePct > NOISE_LIMIT_PCT) {
@@ -864,11 +921,13 @@ async function main() {
     elapsedS: Math.round((Date.now() - started) / 1000),
     machine,
     config,
-    targets: targets.map(({ id, label, runtime, ours, port, ok, error }) => ({
+    targets: targets.map(({ id, label, runtime, ours, bound, scenarios, port, ok, error }) => ({
       id,
       label,
       runtime,
       ours: !!ours,
+      bound,
+      scenarios,
       port,
       ok,
       error,

@@ -7,13 +7,22 @@
  * listen backlog; every other option keeps its default (threads = 4,
  * inbufOverflow = 512 KiB, ...).
  *
+ * `BENCH_INBUF_OVERFLOW` in the environment overrides `inbufOverflow`: the
+ * benchmark's `inmem-*` targets raise it so that 1 MiB uploads stay in memory,
+ * which shows what waitress's spill to a temporary file costs.
+ *
  * @module
  */
 import process from "node:process";
 import { serve } from "../../mod.ts";
 import { handler, portFromEnv } from "./app.ts";
 
-const server = serve(handler, { listen: `127.0.0.1:${portFromEnv(process.env)}`, connectionLimit: 2000 });
+const inbufOverflow = process.env.BENCH_INBUF_OVERFLOW ? Number(process.env.BENCH_INBUF_OVERFLOW) : undefined;
+const server = serve(handler, {
+  listen: `127.0.0.1:${portFromEnv(process.env)}`,
+  connectionLimit: 2000,
+  ...(inbufOverflow === undefined ? {} : { inbufOverflow }),
+});
 await server.ready;
 console.log("ready");
 
