@@ -123,7 +123,7 @@ export class Channel {
         parser = this.#parser = new RequestParser(this.host.adj, this.#makeSink);
         this.#requestStarted = this.lastActivity;
       }
-      const used = parser.received(offset === 0 ? chunk : chunk.subarray(offset));
+      const used = parser.received(chunk, offset);
       offset += used;
       if (parser.completed) {
         this.#parser = null;

@@ -192,20 +192,22 @@ export class RequestParser {
   }
 
   /**
-   * Feeds bytes; returns how many were consumed. Fewer than data.length means
-   * this request is complete (or failed) and the rest belongs to the next request.
+   * Feeds `data[start..]`; returns how many of those bytes were consumed. Fewer
+   * than offered means this request is complete (or failed) and the rest
+   * belongs to the next request. `start` spares the caller a view per
+   * pipelined request.
    */
-  received(data: Uint8Array): number {
-    let pos = 0;
+  received(data: Uint8Array, start = 0): number {
+    let pos = start;
     if (this.#phase === BLANK_LINES) {
-      pos = this.#skipBlankLines(data);
-      if (this.#phase === BLANK_LINES || this.#phase === DONE) return pos;
+      pos = this.#skipBlankLines(data, pos);
+      if (this.#phase === BLANK_LINES || this.#phase === DONE) return pos - start;
     }
     if (this.#phase === HEAD) {
       pos = this.#receiveHead(data, pos);
-      if (this.#phase !== BODY || pos === data.length) return pos;
+      if (this.#phase !== BODY || pos === data.length) return pos - start;
     }
-    if (this.#phase === BODY) return pos + this.#receiveBody(pos === 0 ? data : data.subarray(pos));
+    if (this.#phase === BODY) return pos - start + this.#receiveBody(pos === 0 ? data : data.subarray(pos));
     return 0;
   }
 
@@ -233,9 +235,9 @@ export class RequestParser {
    * count toward the header limit so that they cannot go on forever. A lone
    * CR or LF there is a 400 like anywhere in the head.
    */
-  #skipBlankLines(data: Uint8Array): number {
+  #skipBlankLines(data: Uint8Array, start: number): number {
     const max = this.#limits.maxRequestHeaderSize;
-    for (let pos = 0; pos < data.length; pos++) {
+    for (let pos = start; pos < data.length; pos++) {
       const c = data[pos];
       if (this.#pendingCR) {
         if (c !== LF) return this.#fail(badRequest("Bare CR or LF found in HTTP message", "1.0"), pos + 1);

@@ -528,13 +528,19 @@ async function streamBody(
   return framing.close;
 }
 
-/** Writes `text` one byte per character (response heads are latin-1) into `out` at `offset`. */
+/**
+ * Writes `text` one byte per character (response heads are latin-1) into
+ * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
+ * below): callers fill the rest of `out` afterwards.
+ */
 function putLatin1(text: string, out: Uint8Array, offset: number): number {
   const n = text.length;
   // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
-  // character takes two UTF-8 bytes, so it cannot fit in `n` bytes and shows as `read < n`.
-  const { read } = headEncoder.encodeInto(text, out.subarray(offset, offset + n));
-  if (read !== n) {
+  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
+  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
+  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
+  const { read, written } = headEncoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
+  if (read !== n || written !== n) {
     for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
   }
   return offset + n;

@@ -56,6 +56,20 @@ interface Outcome {
   body: string | null;
 }
 
+/** What a parser saw, in a form `deepEqual` can compare. */
+function outcome(parser: RequestParser, consumed: number): Outcome {
+  return {
+    consumed,
+    completed: parser.completed,
+    headersComplete: parser.headersComplete,
+    empty: parser.empty,
+    headerBytes: parser.headerBytes,
+    error: parser.error,
+    head: parser.head,
+    body: parser.body === null ? null : (parser.body as ArraySink).text(),
+  };
+}
+
 /**
  * Feeds `pieces` in order the way a channel does: stops at the first piece
  * not fully consumed (it must then be complete) and returns what it saw.
@@ -77,16 +91,7 @@ function feed(pieces: Uint8Array[], limits: ParserLimits = LIMITS): Outcome {
       break;
     }
   }
-  return {
-    consumed,
-    completed: parser.completed,
-    headersComplete: parser.headersComplete,
-    empty: parser.empty,
-    headerBytes: parser.headerBytes,
-    error: parser.error,
-    head: parser.head,
-    body: parser.body === null ? null : (parser.body as ArraySink).text(),
-  };
+  return outcome(parser, consumed);
 }
 
 function parse(input: string, limits: ParserLimits = LIMITS): Outcome {
@@ -111,7 +116,26 @@ function assertSplitInvariant(input: string, limits: ParserLimits = LIMITS): Out
   const single: Uint8Array[] = [];
   for (let i = 0; i < data.length; i++) single.push(data.subarray(i, i + 1));
   assert.deepEqual(feed(single, limits), whole, `byte by byte: ${JSON.stringify(input)}`);
+  // The channel offers the rest of a read as (read, start), not as a view: every start must match.
+  const padded = new Uint8Array(data.length + 5);
+  padded.set(bytes("JUNK\n"));
+  padded.set(data, 5);
+  for (let i = 0; i < data.length; i++) {
+    assert.deepEqual(feedFrom(padded, 5, 5 + i, limits), whole, `start at ${i} of ${JSON.stringify(input)}`);
+  }
   return whole;
+}
+
+/** Like `feed` of two pieces, but the second is offered as `received(data, at)` over the whole array. */
+function feedFrom(data: Uint8Array, start: number, at: number, limits: ParserLimits): Outcome {
+  const parser = newParser(limits);
+  let consumed = parser.received(data.subarray(0, at), start);
+  if (consumed === at - start && !parser.completed) {
+    const used = parser.received(data, at);
+    assert.ok(used >= 0 && used <= data.length - at);
+    consumed += used;
+  }
+  return outcome(parser, consumed);
 }
 
 const GET = "GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n";

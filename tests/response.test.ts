@@ -70,6 +70,7 @@ test("response: a latin-1 header value goes out as one byte per character", asyn
     c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     const [r] = await c.responses(1);
     assert.equal(r.headers.get("x-word")?.[0], "caf\u00e9");
+    assert.equal(r.text, "ok", "the body right after a non-ASCII head is intact");
     const bytes = [...c.received];
     assert.ok(bytes.includes(0xe9) && !bytes.includes(0xc3), "latin-1, not UTF-8");
     c.destroy();
