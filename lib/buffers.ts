@@ -253,10 +253,11 @@ export class InputBuffer {
     if (this.#file) return this.#file.readAt(0, this.#length);
     const whole = this.#whole;
     if (whole !== null) {
-      const filled = this.#length === whole.length ? whole : whole.subarray(0, this.#length);
-      if (this.#copyOnRead) return filled.slice();
+      // Short of the announced length (a body cut off, never served): a copy of what arrived, so
+      // that `.buffer` is exactly the body.
+      if (this.#length !== whole.length || this.#copyOnRead) return whole.slice(0, this.#length);
       this.#copyOnRead = true;
-      return filled;
+      return whole;
     }
     const joined = concat(this.#chunks, this.#length);
     // concat returns a lone piece as it is; that piece is ours, so hand out a copy of it.
