@@ -258,6 +258,25 @@ function targetList(tools) {
     })),
   ];
   const wanted = list("targets");
+  // Each of ours runs right before its native server (then the bounds for that runtime), so that a round's
+  // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine.
+  const order = [
+    "ours-node",
+    "node-http",
+    "raw-node",
+    "inmem-node",
+    "hono-node",
+    "ours-deno",
+    "deno-serve",
+    "raw-deno",
+    "inmem-deno",
+    "ours-bun",
+    "bun-serve",
+    "raw-bun",
+    "inmem-bun",
+    "waitress",
+  ];
+  all.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   return all
     .filter((t) => !wanted || wanted.includes(t.id))
     .filter((t) => {
@@ -584,13 +603,32 @@ function summarise(sc, samples) {
 
 // ---------------------------------------------------------------- checks
 
+/**
+ * The median over rounds of `a`'s sample divided by `b`'s sample of the same
+ * round (`key`: the scenario's metric, or p99_ms). The machine drifts between
+ * rounds far more than within one, so pairs taken seconds apart compare the
+ * servers better than a ratio of medians taken over the whole run. Null when
+ * either target has no usable sample.
+ */
+function pairedRatio(results, sc, a, b, key) {
+  const ra = results[sc]?.[a], rb = results[sc]?.[b];
+  if (!ra || !rb) return null;
+  const metric = key ?? ra.metric;
+  const ratios = [];
+  for (let i = 0; i < Math.min(ra.samples.length, rb.samples.length); i++) {
+    const x = ra.samples[i], y = rb.samples[i];
+    if (x.error || y.error || !(x[metric] > 0) || !(y[metric] > 0)) continue;
+    ratios.push(x[metric] / y[metric]);
+  }
+  return ratios.length ? median(ratios) : null;
+}
+
 function computeChecks(results, targets) {
   const has = (id) => targets.some((t) => t.id === id && t.ok);
   const get = (sc, id, k = "median") => results[sc]?.[id]?.[k];
   const checks = [];
-  const ratio = (name, sc, a, b, min, key = "median") => {
-    const x = get(sc, a, key), y = get(sc, b, key);
-    const measured = has(a) && has(b) && x > 0 && y > 0 ? x / y : null;
+  const ratio = (name, sc, a, b, min) => {
+    const measured = has(a) && has(b) ? pairedRatio(results, sc, a, b) : null;
     checks.push({
       name,
       scenario: sc,
@@ -601,13 +639,12 @@ function computeChecks(results, targets) {
   };
   // The same ratio for a bound target (raw-*, inmem-*): how far any server over that socket API, or ours
   // without waitress's spill to disk, gets. Shown beside a check so that a miss comes with what limits it.
-  const bound = (label, sc, a, b, key = "median") => {
-    const x = get(sc, a, key), y = get(sc, b, key);
-    return has(a) && has(b) && x > 0 && y > 0 ? { label, target: a, measured: x / y } : null;
+  const bound = (label, sc, a, b, key) => {
+    const measured = has(a) && has(b) ? pairedRatio(results, sc, a, b, key) : null;
+    return measured === null ? null : { label, target: a, measured };
   };
   const info = (name, sc, a, b) => {
-    const x = get(sc, a), y = get(sc, b);
-    const measured = has(a) && has(b) && x > 0 && y > 0 ? x / y : null;
+    const measured = has(a) && has(b) ? pairedRatio(results, sc, a, b) : null;
     checks.push({ name, scenario: sc, target: "(info)", measured, met: null, info: true });
   };
   for (const rt of ["node", "deno", "bun"]) {
@@ -625,8 +662,7 @@ function computeChecks(results, targets) {
     if (rt === "node") info(`${ours} / hono-node req/s (not pipelined)`, "hello", ours, "hono-node");
     info(`${ours} / waitress req/s (not pipelined)`, "hello", ours, "waitress");
     {
-      const x = get("lat256", ours, "p99_ms"), y = get("lat256", native, "p99_ms");
-      const measured = has(ours) && has(native) && x > 0 && y > 0 ? x / y : null;
+      const measured = has(ours) && has(native) ? pairedRatio(results, "lat256", ours, native, "p99_ms") : null;
       checks.push({
         name: `${ours} / ${native} p99 at 256 conns`,
         scenario: "lat256",
