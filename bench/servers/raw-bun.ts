@@ -9,6 +9,7 @@
  */
 import process from "node:process";
 import { portFromEnv } from "./app.ts";
+import { cannedResponse, countHeads } from "./raw-common.ts";
 
 interface RawSocket {
   data: { matched: number; pending: Uint8Array | null };
@@ -29,37 +30,16 @@ declare const Bun: {
 
 const encoder = new TextEncoder();
 let canned = new Uint8Array(0);
-let cannedSecond = -1;
+let cannedText = "";
 
-/** The canned response, its Date refreshed once a second (as every real server does). */
+/** The canned response as bytes, re-encoded when its Date changes. */
 function response(): Uint8Array {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cannedSecond) {
-    cannedSecond = second;
-    canned = encoder.encode(
-      "HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8\r\ncontent-length: 11\r\n" +
-        `date: ${new Date(now).toUTCString()}\r\n\r\nHello World`,
-    );
+  const text = cannedResponse();
+  if (text !== cannedText) {
+    cannedText = text;
+    canned = encoder.encode(text);
   }
   return canned;
-}
-
-/** Counts request heads ("\r\n\r\n"), remembering a terminator split across reads. */
-function countHeads(state: { matched: number }, chunk: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < chunk.length; i++) {
-    const c = chunk[i];
-    const m = state.matched;
-    if ((c === 13 && (m === 0 || m === 2)) || (c === 10 && (m === 1 || m === 3))) {
-      state.matched = m + 1;
-      if (state.matched === 4) {
-        n++;
-        state.matched = 0;
-      }
-    } else state.matched = c === 13 ? 1 : 0;
-  }
-  return n;
 }
 
 /** Writes what the kernel takes; keeps the rest for `drain` (Bun's write may be partial). */
