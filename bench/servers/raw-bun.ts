@@ -1,18 +1,18 @@
 /**
  * The socket floor on Bun: a `Bun.listen` server (the socket API our Bun
- * adapter uses) that answers every request head with one canned "Hello
- * World" response and does no HTTP work at all. It bounds what any server
- * over `Bun.listen` can reach. It serves only `GET /` without a body; the
- * benchmark runs it in the hello-world scenarios only.
+ * adapter uses) that answers every request with a canned response and does
+ * no HTTP work at all (see raw-common.ts). It bounds what any server over
+ * `Bun.listen` can reach. The benchmark runs it in the hello-world and upload
+ * scenarios.
  *
  * @module
  */
 import process from "node:process";
 import { portFromEnv } from "./app.ts";
-import { cannedResponse, countHeads } from "./raw-common.ts";
+import { cannedResponses, RequestScanner } from "./raw-common.ts";
 
 interface RawSocket {
-  data: { matched: number; pending: Uint8Array | null };
+  data: { scanner: RequestScanner; pending: Uint8Array | null };
   write(data: Uint8Array): number;
   setNoDelay(on: boolean): void;
 }
@@ -29,17 +29,19 @@ declare const Bun: {
 };
 
 const encoder = new TextEncoder();
-let canned = new Uint8Array(0);
-let cannedText = "";
+const ONE_HELLO = [0];
+let hello = new Uint8Array(0);
+let helloText = "";
 
-/** The canned response as bytes, re-encoded when its Date changes. */
-function response(): Uint8Array {
-  const text = cannedResponse();
-  if (text !== cannedText) {
-    cannedText = text;
-    canned = encoder.encode(text);
+/** The answers as bytes; the common single "Hello World" is re-encoded only when its Date changes. */
+function responses(completed: readonly number[]): Uint8Array {
+  if (completed.length !== 1 || completed[0] !== 0) return encoder.encode(cannedResponses(completed));
+  const text = cannedResponses(ONE_HELLO);
+  if (text !== helloText) {
+    helloText = text;
+    hello = encoder.encode(text);
   }
-  return canned;
+  return hello;
 }
 
 /** Writes what the kernel takes; keeps the rest for `drain` (Bun's write may be partial). */
@@ -60,17 +62,13 @@ Bun.listen({
   port: portFromEnv(process.env),
   socket: {
     open(socket) {
-      socket.data = { matched: 0, pending: null };
+      socket.data = { scanner: new RequestScanner(), pending: null };
       socket.setNoDelay(true);
     },
     data(socket, chunk) {
-      const n = countHeads(socket.data, chunk);
-      if (n === 0) return;
-      const one = response();
-      if (n === 1) return send(socket, one);
-      const out = new Uint8Array(one.length * n);
-      for (let i = 0; i < n; i++) out.set(one, i * one.length);
-      send(socket, out);
+      const scanner = socket.data.scanner;
+      scanner.feed(chunk);
+      if (scanner.completed.length > 0) send(socket, responses(scanner.completed));
     },
     drain(socket) {
       const pending = socket.data.pending;

@@ -1,18 +1,19 @@
 // The socket floor on Node and Deno: a node:net server that answers every
-// request head with one canned "Hello World" response and does no HTTP work
-// at all (no parsing beyond finding the blank line, no Request/Response
-// objects). No real server over node:net can beat it, so it bounds what ours
-// can reach on these runtimes. It serves only `GET /` without a body; the
-// benchmark runs it in the hello-world scenarios only.
+// request with a canned response and does no HTTP work at all (it finds the
+// blank line and a Content-Length, no Request/Response objects, and drops
+// body bytes as they arrive). No real server over node:net can beat it, so it
+// bounds what ours can reach on these runtimes. It answers "Hello World", or
+// a body's length for a request with one; the benchmark runs it in the
+// hello-world and upload scenarios.
 import net from "node:net";
 import process from "node:process";
-import { cannedResponse, countHeads } from "./raw-common.ts";
+import { cannedResponses, RequestScanner } from "./raw-common.ts";
 
 const server = net.createServer({ noDelay: true }, (socket) => {
-  const state = { matched: 0 };
+  const scanner = new RequestScanner();
   socket.on("data", (chunk) => {
-    const n = countHeads(state, chunk);
-    if (n > 0) socket.write(n === 1 ? cannedResponse() : cannedResponse().repeat(n), "latin1");
+    scanner.feed(chunk);
+    if (scanner.completed.length > 0) socket.write(cannedResponses(scanner.completed), "latin1");
   });
   socket.on("error", () => {});
 });
