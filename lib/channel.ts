@@ -15,6 +15,11 @@ import { setImmediate } from "node:timers";
 import { runTask, writeErrorResponse } from "./task.ts";
 import type { Handler, RemoteAddr } from "./types.ts";
 
+/** Who hears that a connection was lost under it (the task being served). */
+export interface LossWatcher {
+  connectionLost(reason: unknown): void;
+}
+
 /** What a channel needs from its server. */
 export interface ChannelHost {
   readonly adj: Adjustments;
@@ -59,7 +64,8 @@ export class Channel {
   #writable = true;
   #drainWaiters: Array<() => void> = [];
   #flushWaiters: Array<() => void> = [];
-  #closeListeners: Array<(reason: unknown) => void> = [];
+  /** The task being served, told if the connection is lost under it (one task at a time). */
+  #lossWatcher: LossWatcher | null = null;
   #makeSink: (expectedLength: number) => InputBuffer;
 
   constructor(conn: Connection, host: ChannelHost, serverPort: number) {
@@ -401,19 +407,24 @@ export class Channel {
     this.#connectionClosed();
   }
 
-  /** Registers a callback for when the connection is lost before it closed cleanly. */
-  onLost(listener: (reason: unknown) => void): () => void {
-    this.#closeListeners.push(listener);
-    return () => {
-      const i = this.#closeListeners.indexOf(listener);
-      if (i >= 0) this.#closeListeners.splice(i, 1);
-    };
+  /**
+   * Sets who is told when the connection is lost before it closed cleanly:
+   * the task being served. One slot, not a list of callbacks: a channel
+   * serves one task at a time, and this runs per request.
+   */
+  watchLoss(watcher: LossWatcher): void {
+    this.#lossWatcher = watcher;
+  }
+
+  /** Stops telling `watcher` (its task finished). */
+  unwatchLoss(watcher: LossWatcher): void {
+    if (this.#lossWatcher === watcher) this.#lossWatcher = null;
   }
 
   #notifyClose(reason: unknown): void {
-    const listeners = this.#closeListeners;
-    this.#closeListeners = [];
-    for (const l of listeners) l(reason);
+    const watcher = this.#lossWatcher;
+    this.#lossWatcher = null;
+    watcher?.connectionLost(reason);
   }
 
   #connectionClosed(error?: unknown): void {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Adjustments } from "./adjustments.ts";
-import type { Channel } from "./channel.ts";
+import type { Channel, LossWatcher } from "./channel.ts";
 import type { RequestHead, RequestParser } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
@@ -130,7 +130,7 @@ interface Origin {
   headers: string[];
 }
 
-class Task {
+class Task implements LossWatcher {
   readonly channel: Channel;
   readonly adj: Adjustments;
   readonly head: RequestHead;
@@ -141,7 +141,6 @@ class Task {
   finished = false;
   lost = false;
   #slotHeld = true;
-  #stopWatching: (() => void) | null = null;
 
   constructor(channel: Channel, parser: RequestParser) {
     this.channel = channel;
@@ -174,7 +173,7 @@ class Task {
     const request = new ServerRequest(this.head.method, url, origin.headers, this.body);
     this.request = request;
     this.info = new TaskInfo(origin.remote, this.adj.urlPrefix);
-    this.#stopWatching = this.channel.onLost((reason) => this.#connectionLost(reason));
+    this.channel.watchLoss(this);
     let result: Response | Promise<Response>;
     try {
       result = this.channel.host.handler(request as unknown as Request, this.info);
@@ -264,7 +263,8 @@ class Task {
     this.#finish(true);
   }
 
-  #connectionLost(reason: unknown): void {
+  /** The client went away while this task was being served (Channel's LossWatcher). */
+  connectionLost(reason: unknown): void {
     this.lost = true;
     if (this.adj.logSocketErrors && !this.finished) {
       this.channel.host.logger.info(`Client disconnected while serving ${this.head.target}`);
@@ -285,7 +285,7 @@ class Task {
   #finish(close: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    this.#stopWatching?.();
+    this.channel.unwatchLoss(this);
     this.body?.dispose();
     const info = this.info;
     if (info !== null) {
@@ -607,18 +607,37 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
 }
 
-/** `Name: value\r\n` lines, stable-sorted by lower-case name. */
-function sortedHeaderLines(flat: string[]): string {
+/** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */
+const INSERTION_SORT_MAX = 24;
+
+/** `Name: value\r\n` lines from flat [lower-case name, value, ...], stable-sorted by name (exported for tests). */
+export function sortedHeaderLines(flat: string[]): string {
   const n = flat.length / 2;
   const order: number[] = new Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => {
-    const x = flat[a * 2];
-    const y = flat[b * 2];
-    return x < y ? -1 : x > y ? 1 : a - b;
-  });
+  if (n <= INSERTION_SORT_MAX) {
+    // A response has a handful of headers: insertion sort is stable and allocates nothing more.
+    for (let i = 0; i < n; i++) {
+      const name = flat[i * 2];
+      let j = i;
+      while (j > 0 && flat[order[j - 1] * 2] > name) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = i;
+    }
+  } else {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => {
+      const x = flat[a * 2];
+      const y = flat[b * 2];
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  }
   let text = "";
-  for (const i of order) text += `${titleCase(flat[i * 2])}: ${flat[i * 2 + 1]}\r\n`;
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    text += `${titleCase(flat[i * 2])}: ${flat[i * 2 + 1]}\r\n`;
+  }
   return text;
 }
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FastResponse } from "../mod.ts";
+import { sortedHeaderLines } from "../lib/task.ts";
 import { exchange, RawClient, startServer } from "./_helpers.ts";
 
 test("response: FastResponse behaves as a Response", async () => {
@@ -76,5 +77,27 @@ test("response: a latin-1 header value goes out as one byte per character", asyn
     c.destroy();
   } finally {
     await s.stop();
+  }
+});
+
+test("response: header lines are sorted by name, stably (repeated names keep their order), at every count", () => {
+  // A fixed pseudo-random sequence: names from a small set, so that repeats are common.
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const names = ["set-cookie", "x-b", "content-type", "date", "x-a", "vary", "a", "server"];
+  for (let n = 0; n <= 40; n++) {
+    const flat: string[] = [];
+    for (let i = 0; i < n; i++) flat.push(names[next() % names.length], `v${i}`);
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+    // Reference: a stable sort by name (Array.prototype.sort is stable).
+    const expected = pairs.toSorted((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const lines = sortedHeaderLines(flat).split("\r\n").filter((l) => l !== "");
+    assert.equal(lines.length, n);
+    lines.forEach((line, i) => {
+      const [name, value] = line.split(": ");
+      assert.equal(name.toLowerCase(), expected[i][0], `${n} headers, line ${i}`);
+      assert.equal(value, expected[i][1], `${n} headers, line ${i}: repeated names keep their order`);
+    });
   }
 });
