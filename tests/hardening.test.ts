@@ -357,6 +357,15 @@ test("hardening: a misbehaving app (throws, rejects, non-Response, broken stream
         return { status: 200 } as unknown as Response;
       case "/broken-before-head":
         return new Response(new ReadableStream({ pull: (c) => c.error(new Error("broken at once")) }));
+      case "/broken-after-first-chunk": {
+        // Fails right after its first chunk, while the engine still decides the framing: nothing was sent yet.
+        let n = 0;
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull: (c) => n++ === 0 ? c.enqueue(enc.encode("first")) : c.error(new Error("broken on the second read")),
+          }),
+        );
+      }
       case "/broken-after-head": {
         let n = 0;
         return new Response(
@@ -376,7 +385,7 @@ test("hardening: a misbehaving app (throws, rejects, non-Response, broken stream
     }
   }, { threads: 2, channelTimeout: 1, cleanupInterval: 1 });
   try {
-    for (const path of ["/throw", "/reject", "/not-a-response", "/broken-before-head"]) {
+    for (const path of ["/throw", "/reject", "/not-a-response", "/broken-before-head", "/broken-after-first-chunk"]) {
       const c = await RawClient.open(s.port);
       c.send(GET(path));
       const other = await timedGet(s.port);
