@@ -1,5 +1,6 @@
 /**
  * The engine's own cost per request, without sockets: a hello-world request
+ * (or, with --upload, a POST whose body the app reads whole)
  * is fed to a Channel over an in-memory Connection, the handler answers, the
  * response is "written" (counted), and the next request goes in. What the
  * wrk scenarios add on top is the system calls and the runtime's socket
@@ -9,6 +10,12 @@
  *   node bench/engine.ts --fast           FastResponse
  *   deno run -A bench/engine.ts ...       bun bench/engine.ts ...
  *   --requests=N --rounds=N
+ *   --connections=N                       N connections taking turns (default 1): a larger
+ *                                         working set, as with many clients
+ *   --upload=KiB                          POST bodies of that size, fed in 128 KiB reads, read
+ *                                         whole by the app (request.arrayBuffer())
+ *   --inbuf-overflow=bytes                waitress's inbufOverflow (default 512 KiB: larger
+ *                                         bodies go to a temporary file)
  *
  * Prints the median microseconds per request over the rounds (after a
  * warm-up round). Bounded: rounds x requests, in memory only.
@@ -28,33 +35,50 @@ const option = (name: string, fallback: number): number => {
   return found === undefined ? fallback : Number(found.slice(name.length + 3));
 };
 const fast = argv.includes("--fast");
-const perRound = option("requests", 50_000);
+const uploadKiB = option("upload", 0);
+const connections = option("connections", 1);
+const perRound = option("requests", uploadKiB > 0 ? 2_000 : 50_000);
 const rounds = option("rounds", 5);
 
-const request = new TextEncoder().encode(
-  "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n",
-);
+const encoder = new TextEncoder();
+/** What one request's arrival looks like: a list of socket reads. */
+const reads: Uint8Array[] = uploadKiB > 0 ? uploadReads(uploadKiB * 1024) : [
+  encoder.encode("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"),
+];
 
-/** A Connection whose every write is taken at once; each write feeds the next request. */
+/** A POST of `size` bytes: the head, then the body in 128 KiB reads (a common read size on loopback). */
+function uploadReads(size: number): Uint8Array[] {
+  const head = `POST /upload HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: ${size}\r\n\r\n`;
+  const out = [encoder.encode(head)];
+  for (let at = 0; at < size; at += 131072) out.push(new Uint8Array(Math.min(131072, size - at)).fill(97));
+  return out;
+}
+
+/** Writes so far and the count that ends the round, shared by all connections. */
+const progress = { writes: 0, target: 0, finished: (): void => {} };
+
+/**
+ * A Connection whose every write is taken at once. Connections form a ring: a
+ * response on one feeds the next request to the next one, as a server with
+ * many clients each waiting for its answer sees it.
+ */
 class LoopbackConnection implements Connection {
   readonly remote = { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 };
   readonly gathersWrites = true;
   readonly bufferedAmount = 0;
-  writes = 0;
-  target = 0;
-  finished: () => void = () => {};
+  next: LoopbackConnection = this;
   #handlers: ConnectionHandlers | null = null;
 
   start(handlers: ConnectionHandlers): void {
     this.#handlers = handlers;
   }
-  /** Delivers one request, as a socket read would. */
+  /** Delivers one request, as socket reads would. */
   feed = (): void => {
-    this.#handlers?.onData(request);
+    for (let i = 0; i < reads.length; i++) this.#handlers?.onData(reads[i]);
   };
   write(_data: Uint8Array): boolean {
-    if (++this.writes === this.target) this.finished();
-    else queueMicrotask(this.feed);
+    if (++progress.writes === progress.target) progress.finished();
+    else queueMicrotask(this.next.feed);
     return true;
   }
   writev(parts: readonly Uint8Array[]): boolean {
@@ -67,34 +91,42 @@ class LoopbackConnection implements Connection {
   destroy(): void {}
 }
 
-const adj = resolveAdjustments({});
+const inbufOverflow = option("inbuf-overflow", 0);
+const adj = resolveAdjustments(inbufOverflow > 0 ? { inbufOverflow } : {});
 const host: ChannelHost = {
   adj,
   logger: { info() {}, warn() {}, error: (message) => console.error(message) },
   dispatcher: new Dispatcher(adj.threads),
-  handler: () => fast ? new FastResponse("Hello World") as unknown as Response : new Response("Hello World"),
+  handler: uploadKiB > 0
+    ? (request) => request.arrayBuffer().then((body) => new Response(String(body.byteLength)))
+    : () => fast ? new FastResponse("Hello World") as unknown as Response : new Response("Hello World"),
   draining: false,
   channelClosed() {},
 };
-const conn = new LoopbackConnection();
-new Channel(conn, host, 8080);
+const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());
+ring.forEach((conn, i) => {
+  conn.next = ring[(i + 1) % ring.length];
+  new Channel(conn, host, 8080);
+});
 
 /** Runs `n` requests back to back; resolves to microseconds per request. */
 async function round(n: number): Promise<number> {
-  conn.target = conn.writes + n;
-  const done = new Promise<void>((resolve) => conn.finished = resolve);
+  progress.target = progress.writes + n;
+  const done = new Promise<void>((resolve) => progress.finished = resolve);
   const started = performance.now();
-  conn.feed();
+  ring[0].feed();
   await done;
   return (performance.now() - started) * 1000 / n;
 }
 
-await round(Math.min(perRound, 20_000));
+await round(Math.min(perRound, uploadKiB > 0 ? 500 : 20_000));
 const results: number[] = [];
 for (let i = 0; i < rounds; i++) results.push(await round(perRound));
 results.sort((a, b) => a - b);
 const median = results[Math.floor(results.length / 2)];
 console.log(
-  `${fast ? "FastResponse" : "Response"}: ${median.toFixed(2)} µs per request ` +
+  `${uploadKiB > 0 ? `${uploadKiB} KiB upload` : fast ? "FastResponse" : "Response"}: ${
+    median.toFixed(2)
+  } µs per request ` +
     `(median of ${rounds} x ${perRound}; min ${results[0].toFixed(2)}, max ${results.at(-1)!.toFixed(2)})`,
 );
