@@ -1,18 +1,20 @@
 /**
- * The socket floor on Bun: a `Bun.listen` server (the socket API our Bun
- * adapter uses) that answers every request with a canned response and does
- * no HTTP work at all (see raw-common.ts). It bounds what any server over
- * `Bun.listen` can reach. The benchmark runs it in the hello-world and upload
- * scenarios.
+ * The floors on Bun: a `Bun.listen` server (the socket API our Bun adapter
+ * uses) that finds requests without parsing them and does no HTTP work. With
+ * FLOOR=drop (the socket floor) it drops body bytes and sends canned answers;
+ * FLOOR=keep (the copy floor) also copies each body into one fresh array;
+ * FLOOR=fetch (the Fetch floor) answers `GET /` with the benchmark app's
+ * Response, read through its body stream (see raw-common.ts). Each bounds
+ * what a server over `Bun.listen` that does as much can reach.
  *
  * @module
  */
 import process from "node:process";
 import { portFromEnv } from "./app.ts";
-import { cannedResponses, RequestScanner } from "./raw-common.ts";
+import { cannedResponses, fetchAnswer, floorMode, RequestScanner } from "./raw-common.ts";
 
 interface RawSocket {
-  data: { scanner: RequestScanner; pending: Uint8Array | null };
+  data: { scanner: RequestScanner; pending: Uint8Array | null; answered: Promise<void> };
   write(data: Uint8Array): number;
   setNoDelay(on: boolean): void;
 }
@@ -28,6 +30,7 @@ declare const Bun: {
   }): unknown;
 };
 
+const mode = floorMode(process.env);
 const encoder = new TextEncoder();
 const ONE_HELLO = [0];
 let hello = new Uint8Array(0);
@@ -62,13 +65,24 @@ Bun.listen({
   port: portFromEnv(process.env),
   socket: {
     open(socket) {
-      socket.data = { scanner: new RequestScanner(), pending: null };
+      socket.data = { scanner: new RequestScanner(mode === "keep"), pending: null, answered: Promise.resolve() };
       socket.setNoDelay(true);
     },
     data(socket, chunk) {
       const scanner = socket.data.scanner;
       scanner.feed(chunk);
-      if (scanner.completed.length > 0) send(socket, responses(scanner.completed));
+      const completed = scanner.completed;
+      if (completed.length === 0) return;
+      if (mode !== "fetch") {
+        send(socket, responses(completed));
+        return;
+      }
+      // Fetch floor: answers are produced asynchronously, so they are chained to stay in order.
+      for (const length of completed) {
+        socket.data.answered = socket.data.answered.then(async () => {
+          send(socket, length === 0 ? await fetchAnswer() : responses([length]));
+        });
+      }
     },
     drain(socket) {
       const pending = socket.data.pending;

@@ -1,12 +1,37 @@
 /**
  * Shared by the socket-floor servers (raw-net.mjs on Node and Deno, raw-bun.ts
  * on Bun): how they find requests and what they answer. They look at each
- * byte once and keep nothing: a request ends at its blank line, or, when its
- * head carried a Content-Length, once that many body bytes went by (received
- * and dropped, where a real server would keep them).
+ * byte once: a request ends at its blank line, or, when its head carried a
+ * Content-Length, once that many body bytes went by.
+ *
+ * `FLOOR` in the environment picks what a floor does beyond finding requests:
+ *
+ * - `drop` (default, the socket floor): body bytes are dropped as they go by,
+ *   and every request gets a canned answer.
+ * - `keep` (the copy floor): each body is copied into one fresh array of its
+ *   length, the least any server must do to hand an application its body
+ *   whole (`request.arrayBuffer()`).
+ * - `fetch` (the Fetch floor): each `GET /` is answered by the benchmark app,
+ *   called with a minimal request, its Response body read through the body
+ *   stream, the least a server must do with a standard Response when it cannot
+ *   see the runtime's internals.
  *
  * @module
  */
+import { handler } from "./app.ts";
+
+/** What a floor server does beyond finding requests (see the module comment). */
+export type FloorMode = "drop" | "keep" | "fetch";
+
+/** The floor mode from the `FLOOR` environment variable. */
+export function floorMode(env: Record<string, string | undefined>): FloorMode {
+  const mode = env.FLOOR ?? "drop";
+  if (mode !== "drop" && mode !== "keep" && mode !== "fetch") throw new Error(`FLOOR=${mode}: drop, keep or fetch`);
+  return mode;
+}
+
+/** The last body kept (copy floor), so that the copies cannot be optimised away. */
+export let lastKeptBody: Uint8Array | null = null;
 
 /** "\r\ncontent-length:" as the lower-case bytes the scanner compares with. */
 const LENGTH_FIELD = Array.from("\r\ncontent-length:", (c) => c.charCodeAt(0));
@@ -20,6 +45,13 @@ export class RequestScanner {
   #inLength = false;
   #length = 0;
   #bodyLeft = 0;
+  readonly #keep: boolean;
+  #body: Uint8Array | null = null;
+
+  /** `keepBodies`: copy each body into a fresh array of its length (the copy floor). */
+  constructor(keepBodies = false) {
+    this.#keep = keepBodies;
+  }
 
   /** Scans `chunk`; the requests it completes are listed in `completed` (cleared first). */
   feed(chunk: Uint8Array): void {
@@ -29,9 +61,13 @@ export class RequestScanner {
     while (i < n) {
       if (this.#bodyLeft > 0) {
         const take = Math.min(this.#bodyLeft, n - i);
+        const body = this.#body;
+        if (body !== null) body.set(chunk.subarray(i, i + take), body.length - this.#bodyLeft);
         this.#bodyLeft -= take;
         i += take;
         if (this.#bodyLeft === 0) {
+          if (body !== null) lastKeptBody = body;
+          this.#body = null;
           this.completed.push(this.#length);
           this.#length = 0;
         }
@@ -66,8 +102,10 @@ export class RequestScanner {
     this.#blankLine = 0;
     this.#field = 0;
     this.#inLength = false;
-    if (this.#length > 0) this.#bodyLeft = this.#length;
-    else this.completed.push(0);
+    if (this.#length > 0) {
+      this.#bodyLeft = this.#length;
+      if (this.#keep) this.#body = new Uint8Array(this.#length);
+    } else this.completed.push(0);
   }
 }
 
@@ -99,5 +137,30 @@ export function cannedResponses(bodyLengths: readonly number[]): string {
         `content-length: ${body.length}\r\ndate: ${date}\r\n\r\n${body}`;
     }
   }
+  return out;
+}
+
+const encoder = new TextEncoder();
+/** All the Fetch floor's request offers the app: the benchmark app reads only `url`. */
+const FLOOR_REQUEST = { method: "GET", url: "http://127.0.0.1/" } as Request;
+
+/**
+ * The Fetch floor's answer to `GET /`: the app's Response, its body read
+ * through the body stream until done, behind a minimal head.
+ */
+export async function fetchAnswer(): Promise<Uint8Array> {
+  const response = await handler(FLOOR_REQUEST);
+  const reader = response.body!.getReader();
+  let body = new Uint8Array(0);
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    body = r.value;
+  }
+  const head = `HTTP/1.1 ${response.status} OK\r\ncontent-type: text/plain;charset=UTF-8\r\n` +
+    `content-length: ${body.length}\r\ndate: ${currentDate()}\r\n\r\n`;
+  const out = new Uint8Array(head.length + body.length);
+  encoder.encodeInto(head, out);
+  out.set(body, head.length);
   return out;
 }

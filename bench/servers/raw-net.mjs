@@ -1,19 +1,35 @@
-// The socket floor on Node and Deno: a node:net server that answers every
-// request with a canned response and does no HTTP work at all (it finds the
-// blank line and a Content-Length, no Request/Response objects, and drops
-// body bytes as they arrive). No real server over node:net can beat it, so it
-// bounds what ours can reach on these runtimes. It answers "Hello World", or
-// a body's length for a request with one; the benchmark runs it in the
-// hello-world and upload scenarios.
+// The floors on Node and Deno: a node:net server that finds requests without
+// parsing them (the blank line and a Content-Length) and answers with no HTTP
+// work. With FLOOR=drop (the socket floor) it drops body bytes and sends canned
+// answers; FLOOR=keep (the copy floor) also copies each body into one fresh
+// array; FLOOR=fetch (the Fetch floor) answers `GET /` with the benchmark
+// app's Response, read through its body stream (see raw-common.ts). No real
+// server over node:net can beat the floor that does as much as it must, so
+// each bounds what ours can reach on these runtimes.
 import net from "node:net";
 import process from "node:process";
-import { cannedResponses, RequestScanner } from "./raw-common.ts";
+import { cannedResponses, fetchAnswer, floorMode, RequestScanner } from "./raw-common.ts";
+
+const mode = floorMode(process.env);
 
 const server = net.createServer({ noDelay: true }, (socket) => {
-  const scanner = new RequestScanner();
+  const scanner = new RequestScanner(mode === "keep");
+  // Fetch floor: answers are produced asynchronously, so they are chained to stay in order.
+  let answered = Promise.resolve();
   socket.on("data", (chunk) => {
     scanner.feed(chunk);
-    if (scanner.completed.length > 0) socket.write(cannedResponses(scanner.completed), "latin1");
+    const completed = scanner.completed;
+    if (completed.length === 0) return;
+    if (mode !== "fetch") {
+      socket.write(cannedResponses(completed), "latin1");
+      return;
+    }
+    for (const length of completed) {
+      answered = answered.then(async () => {
+        if (length === 0) socket.write(await fetchAnswer());
+        else socket.write(cannedResponses([length]), "latin1");
+      });
+    }
   });
   socket.on("error", () => {});
 });
