@@ -52,8 +52,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A sink that keeps copies, as the BodySink contract requires. */
-class ArraySink implements BodySink {
+/** A sink that keeps copies, as the BodySink contract requires (tests/parser.test.ts uses it too). */
+export class ArraySink implements BodySink {
   chunks: Uint8Array[] = [];
   length = 0;
   append(chunk: Uint8Array): void {
@@ -70,10 +70,8 @@ class ArraySink implements BodySink {
 // The stream harness: feeds bytes the way lib/channel.ts does
 // ---------------------------------------------------------------------------
 
-/** What one parser ended with (or was left at, for the last, incomplete one). */
-export interface RequestOutcome {
-  /** Offset of this request's first byte in the stream. */
-  start: number;
+/** What a parser ended with (or was left at), in a form `deepEqual` can compare. */
+export interface ParserOutcome {
   consumed: number;
   completed: boolean;
   headersComplete: boolean;
@@ -83,6 +81,12 @@ export interface RequestOutcome {
   head: RequestHead | null;
   /** Body bytes as latin-1 text, or null when the parser made no sink. */
   body: string | null;
+}
+
+/** What one parser of a stream ended with (or was left at, for the last, incomplete one). */
+export interface RequestOutcome extends ParserOutcome {
+  /** Offset of this request's first byte in the stream. */
+  start: number;
 }
 
 /** Everything a stream produced, in order; the last entry may be incomplete. */
@@ -114,10 +118,10 @@ function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new PropertyViolation(message);
 }
 
-function snapshot(parser: RequestParser, start: number, consumed: number): RequestOutcome {
+/** What `parser` saw after `consumed` bytes; its body must be an ArraySink (tests/parser.test.ts uses it too). */
+export function parserOutcome(parser: RequestParser, consumed: number): ParserOutcome {
   const body = parser.body;
   return {
-    start,
     consumed,
     completed: parser.completed,
     headersComplete: parser.headersComplete,
@@ -127,6 +131,10 @@ function snapshot(parser: RequestParser, start: number, consumed: number): Reque
     head: parser.head,
     body: body === null ? null : toLatin1((body as ArraySink).bytes()),
   };
+}
+
+function snapshot(parser: RequestParser, start: number, consumed: number): RequestOutcome {
+  return { start, ...parserOutcome(parser, consumed) };
 }
 
 /**
