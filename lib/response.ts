@@ -85,7 +85,7 @@ export class FastResponse {
     return this.#headers;
   }
   /** The body as a stream (builds the real Response). */
-  get body(): ReadableStream<Uint8Array> | null {
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
     return this.#response().body;
   }
   /** Whether the body was read. */
@@ -131,6 +131,36 @@ export class FastResponse {
   /** A copy (a real Response). */
   clone(): Response {
     return this.#response().clone();
+  }
+  /**
+   * The body as a stream of decoded text, where the runtime's Response has
+   * `textStream()` (Deno and Bun do; on Node it throws, as Response does).
+   */
+  textStream(): ReadableStream<string> {
+    return (this.#response() as unknown as { textStream(): ReadableStream<string> }).textStream();
+  }
+
+  static {
+    // Whatever else a runtime's Response has (today or in a later release) acts on the real Response: inherited as
+    // it is, it would fail Response's own check that `this` is a real one.
+    for (const key of Object.getOwnPropertyNames(Response.prototype)) {
+      if (key === "constructor" || Object.hasOwn(FastResponse.prototype, key)) continue;
+      const d = Object.getOwnPropertyDescriptor(Response.prototype, key)!;
+      const real = (r: FastResponse) => r.#response() as unknown as Record<string, unknown>;
+      if (typeof d.value === "function") {
+        d.value = function (this: FastResponse, ...args: unknown[]): unknown {
+          return (real(this)[key] as (...a: unknown[]) => unknown)(...args);
+        };
+      } else if (d.get !== undefined) {
+        d.get = function (this: FastResponse): unknown {
+          return real(this)[key];
+        };
+        d.set = undefined;
+      } else {
+        continue;
+      }
+      Object.defineProperty(FastResponse.prototype, key, d);
+    }
   }
 
   /**

@@ -174,7 +174,7 @@ class Task implements LossWatcher {
     this.request = request;
     this.info = new TaskInfo(origin.remote, this.adj.urlPrefix);
     this.channel.watchLoss(this);
-    let result: Response | Promise<Response>;
+    let result: ReturnType<Handler>;
     try {
       result = this.channel.host.handler(request as unknown as Request, this.info);
     } catch (error) {
@@ -182,9 +182,9 @@ class Task implements LossWatcher {
       return;
     }
     if (result !== null && typeof (result as Promise<Response>).then === "function") {
-      (result as Promise<Response>).then((r) => this.#respond(r), (e) => this.#fail(e));
+      (result as Promise<Response | FastResponse>).then((r) => this.#respond(r), (e) => this.#fail(e));
     } else {
-      this.#respond(result as Response);
+      this.#respond(result as Response | FastResponse);
     }
   };
 
@@ -224,7 +224,7 @@ class Task implements LossWatcher {
     };
   }
 
-  #respond(response: Response): void {
+  #respond(response: Response | FastResponse): void {
     if (this.finished) return;
     if (!(response instanceof Response)) {
       this.#fail(new TypeError(`The handler returned ${describeValue(response)} instead of a Response`));

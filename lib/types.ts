@@ -4,6 +4,7 @@
  * @module
  */
 import type { Logger, ServeOptions } from "./adjustments.ts";
+import type { FastResponse } from "./response.ts";
 
 /** The peer of a request. For unix sockets hostname is "" and port 0. */
 export interface RemoteAddr {
@@ -25,8 +26,12 @@ export interface ServeInfo {
   completed: Promise<void>;
 }
 
-/** A Fetch handler: the JavaScript world's WSGI application. */
-export type Handler = (request: Request, info: ServeInfo) => Response | Promise<Response>;
+/**
+ * A Fetch handler: the JavaScript world's WSGI application. It may answer
+ * with a `FastResponse`, which is a Response at run time but, to a type
+ * checker, lacks whatever a runtime's Response type adds later.
+ */
+export type Handler = (request: Request, info: ServeInfo) => Response | FastResponse | Promise<Response | FastResponse>;
 
 /** A handler, or an object with a `fetch` method (Hono apps, `export default { fetch }` modules). */
 export type App = Handler | { fetch: Handler };

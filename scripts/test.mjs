@@ -107,7 +107,8 @@ for (const name of selected) {
 if (!runtimes.length && !files.length) {
   const deno = bin("deno");
   const checks = [
-    ["deno check", [deno, "check", "mod.ts", "cli.ts"]],
+    // Tests, examples, the benchmark and scripts too: they are the public API as its users type it.
+    ["deno check", [deno, "check", "mod.ts", "cli.ts", "tests/", "examples/", "bench/", "scripts/"]],
     ["deno lint", [deno, "lint"]],
     ["deno fmt --check", [deno, "fmt", "--check"]],
     ["deno publish --dry-run", [deno, "publish", "--dry-run", "--allow-dirty"]],

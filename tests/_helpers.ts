@@ -2,7 +2,9 @@
  * Test helpers: start `serve()` on 127.0.0.1, talk raw bytes to it, and
  * parse what comes back. Loopback only; every wait is bounded.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
+import process from "node:process";
 import { serve } from "../mod.ts";
 import type { App, ServeInit, Server } from "../mod.ts";
 
@@ -280,7 +282,7 @@ export function parseResponses(buf: Uint8Array, eof: boolean, headRequest = fals
   return out;
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
+function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
   const out = new Uint8Array(total);
   let o = 0;
@@ -313,4 +315,43 @@ export function roundTrip(
     5000,
     `request to ${JSON.stringify(to)}`,
   );
+}
+
+/** How a child process ended and what it printed. */
+export interface ProcessResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`) and collects its output. */
+export function runToEnd(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs: number },
+): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const env = options.env ?? { ...process.env, NO_COLOR: "1" };
+    const child = spawn(cmd, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Signals a child by pid. (Deno's ChildProcess reports `signal: "SIGTERM"` and
+ * no exit code for any child it sent a signal to with kill(), even when the
+ * child handled it and exited 0; process.kill leaves the real status visible.)
+ */
+export function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
+  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
 }

@@ -21,6 +21,7 @@ import {
   VERSION,
 } from "../lib/runner.ts";
 import type { App, ServeInfo } from "../lib/types.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "cli.ts");
@@ -33,38 +34,10 @@ function runtimeCommand(script: string, args: readonly string[]): [string, strin
   return [process.execPath, [script, ...args]];
 }
 
-/**
- * Signals a child by pid. (Deno's ChildProcess reports `signal: "SIGTERM"` and
- * no exit code for any child it sent a signal to with kill(), even when the
- * child handled it and exited 0; process.kill leaves the real status visible.)
- */
-function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
-  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
-}
-
-interface Result {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI to completion (bounded) and collects its output. */
 function runCli(args: readonly string[], cwd: string = ROOT, timeoutMs = 20_000): Promise<Result> {
   const [cmd, argv] = runtimeCommand(CLI, args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runToEnd(cmd, argv, { cwd, timeoutMs });
 }
 
 interface Running {

@@ -4,7 +4,7 @@
 // Node (the shebang), npx, bunx and the runtime running this test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -12,6 +12,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE } from "../lib/adjustments.ts";
 import { flagSynopsis } from "../lib/runner.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -21,36 +22,9 @@ const VERSION: string = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")
 /** npm and the bin's `env node` shebang must find Node 24 (npm's own PATH order does the same). */
 const ENV = { ...process.env, PATH: BIN + delimiter + (process.env.PATH ?? ""), NO_COLOR: "1" };
 
-/**
- * Signals a child by pid. (Deno's ChildProcess reports `signal: "SIGTERM"` and
- * no exit code for any child it sent a signal to with kill(), even when the
- * child handled it and exited 0; process.kill leaves the real status visible.)
- */
-function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
-  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command to completion, bounded, and collects its output. */
 function run(cmd: string, args: readonly string[], cwd: string, timeoutMs = 60_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(cmd, args, { cwd, env: ENV, timeoutMs });
 }
 
 /** Starts a server command, reads its first "Serving on" URL, fetches `path`, stops it with SIGTERM. */

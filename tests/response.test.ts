@@ -101,3 +101,33 @@ test("response: header lines are sorted by name, stably (repeated names keep the
     });
   }
 });
+
+test("response: FastResponse answers textStream() wherever the runtime's Response has it", async () => {
+  const real = new Response("héllo");
+  const fast = new FastResponse("héllo");
+  if (typeof (real as unknown as { textStream?: unknown }).textStream !== "function") {
+    // Node's Response has no textStream(): neither has a FastResponse.
+    assert.throws(() => fast.textStream(), TypeError);
+    return;
+  }
+  let text = "";
+  for await (const piece of fast.textStream() as unknown as AsyncIterable<string>) text += piece;
+  assert.equal(text, "héllo");
+});
+
+test("response: every method and getter of the runtime's Response acts on a FastResponse, none inherited as is", () => {
+  const fast = new FastResponse("body", { status: 201, headers: { "x-a": "1" } });
+  const real = new Response("body", { status: 201, headers: { "x-a": "1" } });
+  for (const key of Object.getOwnPropertyNames(Response.prototype)) {
+    if (key === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(Response.prototype, key)!;
+    if (typeof d.value !== "function" && d.get === undefined) continue;
+    // Inherited, it would fail Response's own check that `this` is a real Response.
+    assert.ok(Object.hasOwn(FastResponse.prototype, key), `FastResponse.prototype.${key}`);
+    if (d.get !== undefined && key !== "body") {
+      const a = (fast as unknown as Record<string, unknown>)[key];
+      const b = (real as unknown as Record<string, unknown>)[key];
+      if (typeof b !== "object" || b === null) assert.equal(a, b, key);
+    }
+  }
+});
