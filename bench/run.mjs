@@ -2,7 +2,7 @@
 // Side-by-side benchmark: our engine on Node 24, Deno and Bun against each
 // runtime's native server, @hono/node-server and Python waitress.
 //
-//   npm run bench                      full run (about 10 minutes)
+//   npm run bench                      full run (about 25 minutes on 2 cores)
 //   node bench/run.mjs --quick         smoke test (a few seconds per target)
 //   node bench/run.mjs --write-results also rewrite bench/RESULTS.md
 //
