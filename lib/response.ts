@@ -50,6 +50,16 @@ export class FastResponse {
     return new FastResponse(JSON.stringify(data), { ...init, headers });
   }
 
+  /** `Response.redirect()`; a real Response, as this path has nothing to gain. */
+  static redirect(url: string | URL, status?: number): Response {
+    return Response.redirect(url, status);
+  }
+
+  /** `Response.error()`; a real Response. */
+  static error(): Response {
+    return Response.error();
+  }
+
   #response(): Response {
     if (this.#real === null) {
       this.#real = new Response(

@@ -230,6 +230,12 @@ class Task implements LossWatcher {
       this.#fail(new TypeError(`The handler returned ${describeValue(response)} instead of a Response`));
       return;
     }
+    const status = response.status;
+    if (status < 200 || status > 599) {
+      // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
+      this.#fail(new TypeError(`The handler returned a Response with status ${status} (Response.error()?)`));
+      return;
+    }
     if (this.channel.closed) {
       response.body?.cancel().catch(() => {});
       this.#finish(true);

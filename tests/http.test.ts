@@ -305,10 +305,11 @@ test("http: a handler that throws gets a 500 and the server keeps serving", asyn
     if (req.url.endsWith("/boom")) throw new Error("kaboom");
     if (req.url.endsWith("/reject")) return Promise.reject(new Error("nope"));
     if (req.url.endsWith("/bad")) return "not a response" as unknown as Response;
+    if (req.url.endsWith("/network-error")) return Response.error();
     return hello();
   });
   try {
-    for (const path of ["/boom", "/reject", "/bad"]) {
+    for (const path of ["/boom", "/reject", "/bad", "/network-error"]) {
       const [r] = await exchange(s.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       assert.equal(r.status, 500);
       assert.equal(r.headers.get("connection")?.[0], "close");
@@ -316,6 +317,7 @@ test("http: a handler that throws gets a 500 and the server keeps serving", asyn
       assert.ok(!r.text.includes("kaboom"));
     }
     assert.ok(s.logs.some((l) => l.startsWith("ERROR Exception while serving /boom") && l.includes("kaboom")));
+    assert.ok(s.logs.some((l) => l.startsWith("ERROR Exception while serving /network-error") && l.includes("status 0")));
     assert.equal((await exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))[0].status, 200);
   } finally {
     await s.stop();

@@ -131,3 +131,12 @@ test("response: every method and getter of the runtime's Response acts on a Fast
     }
   }
 });
+
+test("response: FastResponse has Response's static redirect() and error()", () => {
+  const r = FastResponse.redirect("http://example.com/next", 301);
+  assert.ok(r instanceof Response);
+  assert.equal(r.status, 301);
+  assert.equal(r.headers.get("location"), "http://example.com/next");
+  assert.throws(() => FastResponse.redirect("http://example.com/", 200), RangeError);
+  assert.equal(FastResponse.error().type, "error");
+});
