@@ -164,6 +164,22 @@ export class ServerRequest {
   get duplex(): "half" {
     return "half";
   }
+  /** Node's Request has it (undici); never true for a request a server received. */
+  get isReloadNavigation(): boolean {
+    return false;
+  }
+  /** Node's Request has it (undici); never true for a request a server received. */
+  get isHistoryNavigation(): boolean {
+    return false;
+  }
+
+  /** The body as a stream of UTF-8 text, as Deno's and Bun's `Request.textStream()` (offered on Node too). */
+  textStream(): ReadableStream<string> {
+    if (this.#used) throw new TypeError("Request body is already used");
+    const body = this.body;
+    if (body === null) return new ReadableStream<string>({ start: (controller) => controller.close() });
+    return body.pipeThrough(new TextDecoderStream());
+  }
 
   #consume(): Uint8Array<ArrayBuffer> {
     if (this.#used || this.#stream?.locked) throw new TypeError("Request body is already used");

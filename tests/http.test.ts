@@ -317,7 +317,9 @@ test("http: a handler that throws gets a 500 and the server keeps serving", asyn
       assert.ok(!r.text.includes("kaboom"));
     }
     assert.ok(s.logs.some((l) => l.startsWith("ERROR Exception while serving /boom") && l.includes("kaboom")));
-    assert.ok(s.logs.some((l) => l.startsWith("ERROR Exception while serving /network-error") && l.includes("status 0")));
+    assert.ok(
+      s.logs.some((l) => l.startsWith("ERROR Exception while serving /network-error") && l.includes("status 0")),
+    );
     assert.equal((await exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))[0].status, 200);
   } finally {
     await s.stop();

@@ -85,3 +85,31 @@ test("request: a clone's body is independent of what the original's reader does 
   mine.fill(0);
   assert.equal(await c.text(), text);
 });
+
+test("request: textStream() decodes the body as UTF-8 text, as Deno's and Bun's Request does", async () => {
+  const r = new ServerRequest("POST", "http://h/", [], body("h\u00e9llo \u{1f600}"));
+  let text = "";
+  for await (const piece of r.textStream() as unknown as AsyncIterable<string>) text += piece;
+  assert.equal(text, "h\u00e9llo \u{1f600}");
+  assert.equal(r.bodyUsed, true);
+  const none = new ServerRequest("GET", "http://h/", [], null);
+  const reader = none.textStream().getReader();
+  assert.equal((await reader.read()).done, true);
+  const used = new ServerRequest("POST", "http://h/", [], body("x"));
+  await used.text();
+  assert.throws(() => used.textStream(), TypeError);
+});
+
+test("request: every method and getter of the runtime's Request is its own, none inherited as is", () => {
+  // Inherited, a member would fail Request's own check that `this` is a real Request. This fails when a runtime
+  // release adds a member to Request, so that it gets added here too.
+  for (const key of Object.getOwnPropertyNames(Request.prototype)) {
+    if (key === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(Request.prototype, key)!;
+    if (typeof d.value !== "function" && d.get === undefined) continue;
+    assert.ok(Object.hasOwn(ServerRequest.prototype, key), `ServerRequest.prototype.${key}`);
+  }
+  const r = new ServerRequest("GET", "http://h/", [], null);
+  assert.equal((r as unknown as { isReloadNavigation: boolean }).isReloadNavigation, false);
+  assert.equal((r as unknown as { isHistoryNavigation: boolean }).isHistoryNavigation, false);
+});
