@@ -24,6 +24,13 @@ export function headersFromPairs(pairs: readonly string[]): Headers {
   return headers;
 }
 
+/** What a real Request's body stream is once the body was consumed: closed, and locked. Built only if asked for. */
+function consumedStream(): ReadableStream<Uint8Array> {
+  const stream = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  stream.getReader();
+  return stream;
+}
+
 /** The lazy request. Fields are private; the getters mirror `Request`. */
 export class ServerRequest {
   #method: string;
@@ -63,7 +70,7 @@ export class ServerRequest {
   /** The body as a stream, or null when the request had none. */
   get body(): ReadableStream<Uint8Array> | null {
     if (this.#body === null) return null;
-    return this.#stream ??= this.#body.stream(() => this.#used = true);
+    return this.#stream ??= this.#used ? consumedStream() : this.#body.stream(() => this.#used = true);
   }
 
   /** True once the body has been read (or its stream taken and read). */
@@ -186,8 +193,9 @@ export class ServerRequest {
     this.#used = true;
     if (this.#body === null) return new Uint8Array(0);
     if (this.#stream !== null) {
-      // The stream exists but was never read: reading the buffer directly is equivalent.
-      this.#stream.cancel().catch(() => {});
+      // The stream exists but was never read: reading the buffer directly is equivalent. Locked, as a real
+      // Request's body is once consumed.
+      this.#stream.getReader().cancel().catch(() => {});
     }
     return this.#body.bytes() as Uint8Array<ArrayBuffer>;
   }

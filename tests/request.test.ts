@@ -113,3 +113,15 @@ test("request: every method and getter of the runtime's Request is its own, none
   assert.equal((r as unknown as { isReloadNavigation: boolean }).isReloadNavigation, false);
   assert.equal((r as unknown as { isHistoryNavigation: boolean }).isHistoryNavigation, false);
 });
+
+test("request: once the body is consumed, its stream is locked, as a real Request's is", async () => {
+  const read = new ServerRequest("POST", "http://h/", [], body("abc"));
+  await read.text();
+  assert.equal(read.body!.locked, true);
+  assert.throws(() => read.body!.getReader(), TypeError);
+  const taken = new ServerRequest("POST", "http://h/", [], body("abc"));
+  const stream = taken.body!; // taken, never read, then the body consumed another way
+  assert.equal(await taken.arrayBuffer().then((b) => b.byteLength), 3);
+  assert.equal(stream.locked, true);
+  assert.equal(taken.body, stream);
+});
