@@ -605,6 +605,32 @@ test("http: shutdown() finishes in-flight responses, then stops", async () => {
   c.destroy();
 });
 
+test("http: close() during a shutdown() held up by an endless response ends both", async () => {
+  const tick = new TextEncoder().encode("tick\n");
+  const s = await startServer(() =>
+    new Response(
+      new ReadableStream({
+        pull: async (controller) => {
+          await sleep(20);
+          controller.enqueue(tick);
+        },
+      }),
+    )
+  );
+  const c = await RawClient.open(s.port);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await c.waitFor(() => c.text().includes("tick"), 3000, "first tick");
+  let shutDown = false;
+  const stopped = s.server.shutdown().then(() => (shutDown = true));
+  await sleep(150);
+  assert.equal(shutDown, false, "shutdown() waits for the endless response");
+  await withTimeout(s.server.close(), 3000, "close");
+  await withTimeout(stopped, 3000, "shutdown after close");
+  await withTimeout(s.server.finished, 3000, "finished");
+  await c.waitClosed(3000);
+  c.destroy();
+});
+
 test("http: a unix socket gets unixSocketPerms and serves", async () => {
   const dir = mkdtempSync(join(tmpdir(), "waitress-test-"));
   const path = join(dir, "s.sock");
