@@ -153,10 +153,10 @@ export class FastResponse {
   static {
     // Whatever else a runtime's Response has (today or in a later release) acts on the real Response: inherited as
     // it is, it would fail Response's own check that `this` is a real one.
+    const real = (r: FastResponse) => r.#response() as unknown as Record<string, unknown>;
     for (const key of Object.getOwnPropertyNames(Response.prototype)) {
       if (key === "constructor" || Object.hasOwn(FastResponse.prototype, key)) continue;
       const d = Object.getOwnPropertyDescriptor(Response.prototype, key)!;
-      const real = (r: FastResponse) => r.#response() as unknown as Record<string, unknown>;
       if (typeof d.value === "function") {
         d.value = function (this: FastResponse, ...args: unknown[]): unknown {
           return (real(this)[key] as (...a: unknown[]) => unknown)(...args);

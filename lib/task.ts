@@ -230,12 +230,6 @@ class Task implements LossWatcher {
       this.#fail(new TypeError(`The handler returned ${describeValue(response)} instead of a Response`));
       return;
     }
-    const status = response.status;
-    if (status < 200 || status > 599) {
-      // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
-      this.#fail(new TypeError(`The handler returned a Response with status ${status} (Response.error()?)`));
-      return;
-    }
     if (this.channel.closed) {
       response.body?.cancel().catch(() => {});
       this.#finish(true);
@@ -408,10 +402,12 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   const channel = task.channel;
   const head = task.head;
   const status = response.status;
+  // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
+  if (status < 200 || status > 599) throw new TypeError(`The handler returned a Response with status ${status}`);
   const app = collectHeaders(response.headers);
   const declared = declaredLength(app.contentLength);
   if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
-  const bodyless = status < 200 || status === 204 || status === 304;
+  const bodyless = status === 204 || status === 304;
   const sendBody = !bodyless && head.method !== "HEAD";
   // A FastResponse with a string or bytes body is written without a stream.
   const staticBody = response instanceof FastResponse ? FastResponse.staticBody(response) : undefined;
