@@ -601,7 +601,7 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   const lines = app.lines;
   const hasDate = app.hasDate;
   const hasServer = app.hasServer;
-  if (framing.length >= 0 && status !== 204 && !(status < 200)) lines.push("content-length", String(framing.length));
+  if (framing.length >= 0 && status !== 204) lines.push("content-length", String(framing.length));
   if (framing.chunked) lines.push("transfer-encoding", "chunked");
   if (framing.close) lines.push("connection", "close");
   else if (version === "1.0") lines.push("connection", "Keep-Alive");
