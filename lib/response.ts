@@ -15,6 +15,8 @@
  * @module
  */
 
+import { isReasonPhrase } from "./utilities.ts";
+
 const encoder = new TextEncoder();
 
 /** Body kinds the engine can write without a stream. */
@@ -23,6 +25,18 @@ type StaticBody = string | Uint8Array | ArrayBuffer | null | undefined;
 function isStatic(body: unknown): body is StaticBody {
   return body === null || body === undefined || typeof body === "string" || body instanceof Uint8Array ||
     body instanceof ArrayBuffer;
+}
+
+/** True when `new Response(body, init)` checks something the shortcut does not. */
+function needsRealResponse(body: StaticBody, init: ResponseInit): boolean {
+  const status = init.status;
+  // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
+  if (init.statusText !== undefined && !isReasonPhrase(init.statusText)) {
+    throw new TypeError(`Invalid status text ${JSON.stringify(init.statusText)}`);
+  }
+  if (status === undefined) return false;
+  if (!Number.isInteger(status) || status < 200 || status > 599) return true;
+  return (status === 204 || status === 205 || status === 304) && body !== null && body !== undefined;
 }
 
 /** A Response that defers building the real one until something needs it. */
@@ -36,11 +50,10 @@ export class FastResponse {
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     this.#body = body;
     this.#init = init;
-    const status = init?.status;
-    if (status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599)) {
-      // Fail where `new Response` would, not later in the engine.
-      this.#real = new Response(body, init);
-    }
+    // The real Response at once, where the shortcut would differ from it: a body that goes through a stream anyway
+    // (Blob, FormData, URLSearchParams, a stream), whose Content-Type only the real one knows; and a status the real
+    // constructor refuses (out of range, or a body on 204, 205 or 304), so that it fails here.
+    if (!isStatic(body) || (init !== undefined && needsRealResponse(body, init))) this.#real = new Response(body, init);
   }
 
   /** `Response.json()`, fast. */

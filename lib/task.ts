@@ -14,7 +14,15 @@ import { abortServerRequest, ServerRequest } from "./request.ts";
 import { FastResponse } from "./response.ts";
 import type { InputBuffer } from "./buffers.ts";
 import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
-import { currentHttpDate, describeError, errorBody, latin1Bytes, reasonPhrase, utf8 } from "./utilities.ts";
+import {
+  currentHttpDate,
+  describeError,
+  errorBody,
+  isReasonPhrase,
+  latin1Bytes,
+  reasonPhrase,
+  utf8,
+} from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -597,7 +605,7 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   const adj = task.adj;
   const version = task.head.version;
   const status = response.status;
-  const reason = response.statusText !== "" ? response.statusText : reasonPhrase(status);
+  const reason = response.statusText !== "" ? checkedReason(response.statusText) : reasonPhrase(status);
   const lines = app.lines;
   const hasDate = app.hasDate;
   const hasServer = app.hasServer;
@@ -609,6 +617,15 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   if (hasServer) lines.push("via", adj.ident === "" ? "waitress" : adj.ident);
   else if (adj.ident !== "") lines.push("server", adj.ident);
   return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
+}
+
+/**
+ * The app's status text, if it may stand in a status line. Bun's Response
+ * takes any text, CR and LF included; waitress refuses those too (a 500).
+ */
+function checkedReason(text: string): string {
+  if (!isReasonPhrase(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
+  return text;
 }
 
 /** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */

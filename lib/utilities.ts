@@ -106,6 +106,14 @@ export function reasonPhrase(status: number): string {
   return REASON_PHRASES[status] ?? "Unknown";
 }
 
+/** RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** True if `text` may stand as the reason phrase of a status line (no CR, LF or other controls). */
+export function isReasonPhrase(text: string): boolean {
+  return REASON_PHRASE.test(text);
+}
+
 /** Logs to the console, prefixed like waitress's logger names. */
 export const consoleLogger: Logger = {
   info: (message: string) => console.error(`INFO:waitress:${message}`),

@@ -140,3 +140,49 @@ test("response: FastResponse has Response's static redirect() and error()", () =
   assert.throws(() => FastResponse.redirect("http://example.com/", 200), RangeError);
   assert.equal(FastResponse.error().type, "error");
 });
+
+test("response: FastResponse takes the real Response's Content-Type for Blob, FormData and URLSearchParams bodies", async () => {
+  const form = new FormData();
+  form.set("a", "1");
+  const bodies: (() => BodyInit)[] = [
+    () => new Blob(["blob"], { type: "x/y" }),
+    () => new URLSearchParams({ a: "1 2" }),
+    () => form,
+  ];
+  for (const make of bodies) {
+    const fast = new FastResponse(make());
+    const real = new Response(make());
+    const type = real.headers.get("content-type");
+    assert.ok(type !== null);
+    // FormData boundaries differ per Response: compare up to the boundary.
+    assert.equal(fast.headers.get("content-type")?.split("boundary=")[0], type.split("boundary=")[0]);
+    assert.equal((await fast.text()).length > 0, true);
+  }
+});
+
+test("response: FastResponse fails where Response fails (a body on 204, 205 or 304), and on a bad status text", () => {
+  const attempts: [BodyInit | null, ResponseInit][] = [
+    ["body", { status: 204 }],
+    ["body", { status: 205 }],
+    ["body", { status: 304 }],
+    [null, { status: 204 }],
+    ["x", { statusText: "Fine" }],
+  ];
+  for (const [body, init] of attempts) {
+    let realThrew = false;
+    try {
+      new Response(body, init);
+    } catch {
+      realThrew = true;
+    }
+    let fastThrew = false;
+    try {
+      new FastResponse(body, init);
+    } catch {
+      fastThrew = true;
+    }
+    assert.equal(fastThrew, realThrew, JSON.stringify([body, init]));
+  }
+  // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
+  assert.throws(() => new FastResponse("x", { statusText: "OK\r\nX-Injected: 1" }), TypeError);
+});
