@@ -214,7 +214,7 @@ export const OPTION_TABLE: { readonly [K in OptionName]-?: OptionSpec } = {
     defaultText: "waitress.invalid",
     metavar: "NAME",
     group: "standard",
-    help: "Host name used in request.url when the request carries no Host header.",
+    help: "Host name used in request.url when the request carries no Host header, or an empty one.",
   },
   trustedProxy: {
     flag: "trusted-proxy",

@@ -200,8 +200,9 @@ class Task implements LossWatcher {
   #origin(targetAuthority: string | null): Origin | string {
     const adj = this.adj;
     const head = this.head;
-    // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host.
-    const authority = targetAuthority ?? head.host ?? adj.serverName;
+    // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host. RFC 9112 3.3: without one, a Host
+    // that is absent or empty gives way to the server's own name (an empty one would make "http:///path").
+    const authority = targetAuthority ?? (head.host || adj.serverName);
     const remote = this.channel.remote;
     const headers = head.chunked ? dechunkedHeaders(head.headers, this.body?.length ?? 0) : head.headers;
     if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {

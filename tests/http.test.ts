@@ -399,11 +399,16 @@ test("http: url, urlPrefix split and the body of a GET reach the app", async () 
     await exchange(s.port, "GET /app HTTP/1.1\r\nHost: h\r\n\r\n");
     await exchange(s.port, "GET /application HTTP/1.1\r\nHost: h\r\n\r\n");
     await exchange(s.port, "GET http://other.example/app/z HTTP/1.1\r\nHost: h\r\n\r\n");
+    // RFC 9112 3.3: an empty Host gives way to the server's name, as an absent one does on HTTP/1.0.
+    await exchange(s.port, "GET /app/e HTTP/1.1\r\nHost:\r\n\r\n");
+    await exchange(s.port, "GET /app/n HTTP/1.0\r\n\r\n");
     assert.deepEqual(seen, [
       ["http://example.com:81/x?y=1", "/app", "body"],
       ["http://h/", "/app", ""],
       ["http://h/application", "/app", ""],
       ["http://other.example/z", "/app", ""],
+      ["http://waitress.invalid/e", "/app", ""],
+      ["http://waitress.invalid/n", "/app", ""],
     ]);
   } finally {
     await s.stop();
