@@ -459,15 +459,30 @@ function isAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
-/** `scheme "://" ...` with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 section 3.1). */
+/**
+ * `scheme "://" authority ...` with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 section 3.1),
+ * and an authority that is a host, with an optional port. RFC 9110 section 4.2.1: an http URI has a non-empty
+ * host; section 4.2.4: userinfo ("user@") is to be treated as an error (it hides the real authority).
+ */
 function isAbsoluteForm(target: string): boolean {
   if (!isAlpha(target.charCodeAt(0))) return false;
   for (let i = 1; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c === COLON) return target.startsWith("//", i + 1);
+    if (c === COLON) return target.startsWith("//", i + 1) && isTargetAuthority(target, i + 3);
     if (!isAlpha(c) && !isDigit(c) && c !== 0x2b && c !== 0x2d && c !== 0x2e) return false;
   }
   return false;
+}
+
+/** The authority of an absolute-form target, from `start` to the first "/", "?", "#" or the end: a host[:port]. */
+function isTargetAuthority(target: string, start: number): boolean {
+  let end = start;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === SLASH || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
+    end++;
+  }
+  return end > start && isHostPort(target.slice(start, end), false);
 }
 
 /** RFC 3986 unreserved / sub-delims, plus "%" (pct-encoded is checked separately): the reg-name alphabet. */
@@ -508,7 +523,8 @@ export function isHostPort(value: string, requirePort: boolean): boolean {
       if (REG_NAME_CHARS[c] !== 1) return false;
       if (c === 0x25 && !(isHexDigit(value.charCodeAt(i + 1)) && isHexDigit(value.charCodeAt(i + 2)))) return false;
     }
-    if (requirePort && i === 0) return false;
+    // An empty host is only ever the whole value (a Host header may be empty), never before a port.
+    if (i === 0 && (requirePort || n > 0)) return false;
   }
   if (i === n) return !requirePort;
   if (value.charCodeAt(i) !== COLON) return false;

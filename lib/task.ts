@@ -95,9 +95,11 @@ export function runTask(channel: Channel, parser: RequestParser): void {
 
 /** Splits a request target into path and query, as waitress's split_uri does for our purposes. */
 export function splitTarget(target: string): { authority: string | null; path: string; query: string } {
+  // asterisk-form (OPTIONS *): "/*", as Deno.serve has it; a URL has no way to say "no path".
+  if (target === "*") return { authority: null, path: "/*", query: "" };
   let rest = target;
   let authority: string | null = null;
-  if (rest.charCodeAt(0) !== 47 /* / */ && rest !== "*") {
+  if (rest.charCodeAt(0) !== 47 /* / */) {
     const scheme = rest.indexOf("://");
     if (scheme > 0) {
       const start = scheme + 3;

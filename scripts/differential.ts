@@ -636,6 +636,24 @@ export const CASES: Case[] = [
     raw: "GET a/b HTTP/1.1\r\n" + H + "\r\n",
     expect: ["400"],
   },
+  {
+    id: "rl-abs-userinfo",
+    group: "request line",
+    title: "absolute-form with userinfo (http://u:p@x/)",
+    raw: "GET http://u:p@x/ HTTP/1.1\r\n" + H + "\r\n",
+    expect: ["400"],
+    why:
+      "RFC 9110 §4.2.4: a recipient SHOULD treat userinfo in an http URI as an error (it is a phishing device that hides the real authority); request.url would have carried it. node:http serves it.",
+  },
+  {
+    id: "rl-abs-empty-host",
+    group: "request line",
+    title: "absolute-form with an empty host (http:///x)",
+    raw: "GET http:///x HTTP/1.1\r\n" + H + "\r\n",
+    expect: ["400"],
+    why:
+      "RFC 9110 §4.2.1: an http URI with an empty host is invalid and a recipient MUST reject it; request.url would have been `http:///x`, which `new URL()` reads as host `x`. node:http serves it.",
+  },
 
   // --- chunked framing ------------------------------------------------------
   {
@@ -822,6 +840,24 @@ export const CASES: Case[] = [
       "As `host-invalid`: `u@h` is not a valid Host value (userinfo is not part of uri-host, RFC 9110 §7.2 and §4.2.4), so RFC 9112 §3.2's MUST 400 applies; node:http serves it.",
   },
   {
+    id: "host-port-only",
+    group: "Host",
+    title: "Host with a port and no host (:80)",
+    raw: "GET / HTTP/1.1\r\nHost: :80\r\n\r\n",
+    expect: ["400"],
+    why:
+      "The target URI would be `http://:80/`, an http URI with an empty host, which RFC 9110 §4.2.1 says a recipient MUST reject. node:http serves it.",
+  },
+  {
+    id: "host-empty",
+    group: "Host",
+    title: "empty Host",
+    raw: "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+    expect: ["200 GET / 0"],
+    why:
+      "Valid: RFC 9112 §3.3 takes the server's own name for an empty Host (request.url is `http://waitress.invalid/`, `--server-name`).",
+  },
+  {
     id: "ct-dup",
     group: "Host",
     title: "two Content-Type fields",
@@ -929,8 +965,10 @@ export async function startOurs(): Promise<{ server: Server; port: number }> {
   const server = serve(async (req) => {
     // bytes(), not arrayBuffer(): see the arrayBuffer() test in tests/differential.test.ts.
     const body = await req.bytes();
-    // request.url is absolute (urlScheme://host + target); keep what follows the authority ("*" for OPTIONS *).
-    const path = /^[a-z][a-z0-9+.-]*:\/\/[^/*?]*(.*)$/i.exec(req.url)?.[1] ?? req.url;
+    // request.url is absolute (urlScheme://host + target); keep what follows the authority. A URL cannot say
+    // "no path", so request.url spells the asterisk-form (OPTIONS *) "/*", as Deno.serve does: echo it as sent.
+    let path = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(.*)$/i.exec(req.url)?.[1] ?? req.url;
+    if (req.method === "OPTIONS" && path === "/*") path = "*";
     return new Response(echo(req.method, path, body));
   }, {
     listen: "127.0.0.1:0",

@@ -421,9 +421,10 @@ const targetArb: fc.Arbitrary<string> = fc.oneof(
 );
 
 const hostArb: fc.Arbitrary<string> = fc.oneof(
+  // An empty host takes no port: RFC 9110 section 4.2.1 refuses an http URI with an empty host, and ":80" would be one.
   fc.tuple(charsOf("abcxyz0189.-_~!$&'()*+,;=", 0, 20), fc.option(fc.integer({ min: 0, max: 99999 }))).map((
     [h, p],
-  ) => p === null ? h : `${h}:${p}`),
+  ) => p === null || h === "" ? h : `${h}:${p}`),
   fc.constantFrom("[::1]:8080", "127.0.0.1", "localhost:80", "%41b", "[v1.x]"),
 );
 

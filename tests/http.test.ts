@@ -402,6 +402,8 @@ test("http: url, urlPrefix split and the body of a GET reach the app", async () 
     // RFC 9112 3.3: an empty Host gives way to the server's name, as an absent one does on HTTP/1.0.
     await exchange(s.port, "GET /app/e HTTP/1.1\r\nHost:\r\n\r\n");
     await exchange(s.port, "GET /app/n HTTP/1.0\r\n\r\n");
+    // A URL cannot say "no path": the asterisk-form reads "/*", as on Deno.serve.
+    await exchange(s.port, "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
     assert.deepEqual(seen, [
       ["http://example.com:81/x?y=1", "/app", "body"],
       ["http://h/", "/app", ""],
@@ -409,6 +411,7 @@ test("http: url, urlPrefix split and the body of a GET reach the app", async () 
       ["http://other.example/z", "/app", ""],
       ["http://waitress.invalid/e", "/app", ""],
       ["http://waitress.invalid/n", "/app", ""],
+      ["http://h/*", "/app", ""],
     ]);
   } finally {
     await s.stop();
