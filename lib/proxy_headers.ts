@@ -9,6 +9,7 @@
  * @module
  */
 import type { Adjustments, Logger } from "./adjustments.ts";
+import { isHostPort } from "./parser.ts";
 
 /** What the request looks like before proxy headers are applied. */
 export interface ProxyInput {
@@ -305,6 +306,18 @@ function applyProto(f: Forwarding, forwardedUsed: boolean): void {
 }
 
 /**
+ * A forwarded host must be a `uri-host [ ":" port ]`, as Host must (RFC 9110
+ * 7.2): it becomes the authority of request.url, where "evil/x", "a@b" or
+ * "#" would move the path, hide the host or cut the URL. Stricter than
+ * waitress, which copies any text to HTTP_HOST.
+ */
+function checkHost(f: Forwarding, forwardedUsed: boolean): void {
+  if (f.host !== "" && !isHostPort(f.host, false)) {
+    throw new Malformed(forwardedUsed ? "Forwarded Host=" : "X-Forwarded-Host", "invalid host", f.host);
+  }
+}
+
+/**
  * The authority from a forwarded host (waitress's HTTP_HOST rule): a host that
  * carries a port is used as is; otherwise the forwarded port is appended
  * unless it is the scheme's default.
@@ -409,7 +422,9 @@ export function applyProxyHeaders(
   if (isTrusted(adj.trustedProxy, input.remoteHost)) {
     try {
       f = parseTrusted(found, adj, logger);
-      applyProto(f, adj.trustedProxyHeaders.has("forwarded") && found.values[5] !== "");
+      const forwardedUsed = adj.trustedProxyHeaders.has("forwarded") && found.values[5] !== "";
+      applyProto(f, forwardedUsed);
+      checkHost(f, forwardedUsed);
     } catch (error) {
       if (!(error instanceof Malformed)) throw error;
       return malformed(error, input.remoteHost);

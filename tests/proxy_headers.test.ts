@@ -821,3 +821,18 @@ test("proxy: an untrusted Forwarded is removed and ignored", () => {
   assert.equal(v.scheme, "http");
   assert.deepEqual(v.headers, ["x-forwarded-for", "5.6.7.8"]);
 });
+
+test("proxy: a forwarded host that is not host[:port] is malformed (it becomes request.url's authority)", () => {
+  // Stricter than waitress, which copies any text to HTTP_HOST: "evil/x" would move the path, "a@b" hide the host.
+  for (const value of ["a@b.com", "evil.example/x", "b.com#x", "b.com?x", ":80", "a b"]) {
+    const e = err(run(["x-forwarded-host", value], { trustedProxy: "*", trust: ["x-forwarded-host"] }));
+    assert.equal(e.error, 'Header "X-Forwarded-Host" malformed.', value);
+  }
+  for (const value of ["a@b.com", '"b.com/x"', '":80"']) {
+    const e = err(run(["forwarded", `host=${value}`], { trustedProxy: "*", trust: ["forwarded"] }));
+    assert.equal(e.error, 'Header "Forwarded Host=" malformed.', value);
+  }
+  for (const value of ["ok.example:81", "[2001:db8::1]:8080", "xn--nxasmq6b.example"]) {
+    assert.equal(ok(run(["x-forwarded-host", value], { trustedProxy: "*", trust: ["x-forwarded-host"] })).host, value);
+  }
+});
