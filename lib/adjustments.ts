@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { isHostPort } from "./parser.ts";
+import { isFieldText } from "./utilities.ts";
 
 /** Logs what the server has to say (waitress logs through Python's `logging`). */
 export interface Logger {
@@ -559,6 +561,25 @@ function parseString(name: string, value: unknown): string {
   throw new OptionError(name, `Invalid value for ${describe(name)}: expected a string, got ${JSON.stringify(value)}`);
 }
 
+/**
+ * A string option that ends up in every request.url or response head, checked
+ * where waitress takes any text: a scheme (RFC 3986 3.1), a host[:port], or
+ * header text without CR, LF or other controls.
+ */
+function checkedText(name: OptionName, value: string, kind: "scheme" | "host" | "header"): string {
+  const ok = kind === "scheme"
+    ? /^[A-Za-z][A-Za-z0-9+.-]*$/.test(value)
+    : kind === "host"
+    ? value !== "" && isHostPort(value, false)
+    : isFieldText(value);
+  if (ok) return value;
+  const expected = kind === "scheme" ? "a URL scheme" : kind === "host" ? "a host name, with an optional port" : "text";
+  throw new OptionError(
+    name,
+    `Invalid value for ${describe(name)}: expected ${expected}, got ${JSON.stringify(value)}`,
+  );
+}
+
 /** waitress's slash_fixed_str: "" stays "", anything else becomes "/" + trimmed of outer slashes. */
 export function normalizeUrlPrefix(value: string): string {
   const trimmed = value.trim();
@@ -754,10 +775,10 @@ export function resolveAdjustments(options: ServeOptions = {}): Adjustments {
     maxRequestHeaderSize: int("maxRequestHeaderSize", 262144),
     maxRequestBodySize: int("maxRequestBodySize", 1073741824),
     exposeTracebacks: bool("exposeTracebacks", false),
-    ident: str("ident", "waitress"),
-    urlScheme: str("urlScheme", "http"),
+    ident: checkedText("ident", str("ident", "waitress"), "header"),
+    urlScheme: checkedText("urlScheme", str("urlScheme", "http"), "scheme"),
     urlPrefix: normalizeUrlPrefix(str("urlPrefix", "")),
-    serverName: str("serverName", "waitress.invalid"),
+    serverName: checkedText("serverName", str("serverName", "waitress.invalid"), "host"),
     channelRequestLookahead: int("channelRequestLookahead", 0),
     trustedProxy,
     trustedProxyCount: int("trustedProxyCount", 1),

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { isReasonPhrase } from "./utilities.ts";
+import { isFieldText } from "./utilities.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,7 +31,7 @@ function isStatic(body: unknown): body is StaticBody {
 function needsRealResponse(body: StaticBody, init: ResponseInit): boolean {
   const status = init.status;
   // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
-  if (init.statusText !== undefined && !isReasonPhrase(init.statusText)) {
+  if (init.statusText !== undefined && !isFieldText(init.statusText)) {
     throw new TypeError(`Invalid status text ${JSON.stringify(init.statusText)}`);
   }
   if (status === undefined) return false;

@@ -18,7 +18,7 @@ import {
   currentHttpDate,
   describeError,
   errorBody,
-  isReasonPhrase,
+  isFieldText,
   latin1Bytes,
   reasonPhrase,
   utf8,
@@ -627,7 +627,7 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
  * takes any text, CR and LF included; waitress refuses those too (a 500).
  */
 function checkedReason(text: string): string {
-  if (!isReasonPhrase(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
+  if (!isFieldText(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
   return text;
 }
 

@@ -106,12 +106,12 @@ export function reasonPhrase(status: number): string {
   return REASON_PHRASES[status] ?? "Unknown";
 }
 
-/** RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). */
-const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** HTAB / SP / VCHAR / obs-text: a reason phrase (RFC 9112 4) and a field value (RFC 9110 5.5) are made of these. */
+const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** True if `text` may stand as the reason phrase of a status line (no CR, LF or other controls). */
-export function isReasonPhrase(text: string): boolean {
-  return REASON_PHRASE.test(text);
+/** True if `text` may stand as a reason phrase or a header value: no CR, LF or other controls, nothing above 0xFF. */
+export function isFieldText(text: string): boolean {
+  return FIELD_TEXT.test(text);
 }
 
 /** Logs to the console, prefixed like waitress's logger names. */

@@ -99,3 +99,26 @@ test("adjustments: every table row has a hyphenated flag matching its name", () 
     assert.equal(spec.flag, name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
   }
 });
+
+test("adjustments: urlScheme, serverName and ident must fit where they end up (request.url, the Server header)", () => {
+  // Stricter than waitress, which takes any text for these.
+  const refused: [string, Record<string, string>][] = [
+    ["urlScheme", { urlScheme: "" }],
+    ["urlScheme", { urlScheme: "foo bar" }],
+    ["urlScheme", { urlScheme: "1http" }],
+    ["serverName", { serverName: "" }],
+    ["serverName", { serverName: "bad/name" }],
+    ["serverName", { serverName: "a@b" }],
+    ["ident", { ident: "waitress\r\nX-Injected: 1" }],
+  ];
+  for (const [option, options] of refused) {
+    assert.throws(() => resolveAdjustments(options), (e: unknown) => {
+      assert.ok(e instanceof OptionError, JSON.stringify(options));
+      assert.equal(e.option, option);
+      return true;
+    });
+  }
+  const a = resolveAdjustments({ urlScheme: "https", serverName: "example.com:8443", ident: "" });
+  assert.deepEqual([a.urlScheme, a.serverName, a.ident], ["https", "example.com:8443", ""]);
+  assert.equal(resolveAdjustments({ serverName: "[::1]" }).serverName, "[::1]");
+});
