@@ -124,7 +124,8 @@ export class ServerRequest {
 
   /** A copy that can be read independently (the body is buffered, so both can read it all). */
   clone(): ServerRequest {
-    if (this.bodyUsed) throw new TypeError("Request body is already used");
+    // Locked counts as used, as for a real Request: someone holds a reader on the body.
+    if (this.bodyUsed || this.#stream?.locked) throw new TypeError("Request body is already used");
     this.#body?.share();
     const copy = new ServerRequest(this.#method, this.#url, this.#pairs, this.#body);
     if (this.#aborted) abortServerRequest(copy, this.#abortReason);

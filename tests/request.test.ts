@@ -125,3 +125,12 @@ test("request: once the body is consumed, its stream is locked, as a real Reques
   assert.equal(stream.locked, true);
   assert.equal(taken.body, stream);
 });
+
+test("request: clone() throws once a reader holds the body, as Request.clone() does", () => {
+  const r = new ServerRequest("POST", "http://h/", [], body("abc"));
+  r.body!.getReader();
+  assert.throws(() => r.clone(), TypeError);
+  const free = new ServerRequest("POST", "http://h/", [], body("abc"));
+  assert.ok(free.body instanceof ReadableStream); // taken but not locked: still clonable
+  assert.ok(free.clone() instanceof Request);
+});
