@@ -465,13 +465,10 @@ async function writeResponse(task: Task, response: Response): Promise<boolean> {
   task.headWritten = true;
 
   if (reader === null) {
-    if (first === null || !sendBody) {
-      channel.write(latin1Bytes(headText));
-      return framing.close;
-    }
-    writeWithHead(channel, headText, first.length > length ? first.subarray(0, length) : first);
-    // Shorter than its declared length: close, so the client does not wait for the rest.
-    return framing.close || first.length < length;
+    if (first === null || !sendBody) channel.write(latin1Bytes(headText));
+    else writeWithHead(channel, headText, first.length > length ? first.subarray(0, length) : first);
+    const sent = first === null ? 0 : Math.min(first.length, length);
+    return sendBody && sent < length ? shortBody(task, sent, length) : framing.close;
   }
   if (!sendBody) {
     channel.write(latin1Bytes(headText));
@@ -535,12 +532,14 @@ async function streamBody(
     channel.write(LAST_CHUNK);
     return framing.close;
   }
-  if (limit >= 0 && sent < limit) {
-    // Shorter than declared: the client must not wait for bytes that will never come.
-    channel.host.logger.warn(`Application returned ${sent} of ${limit} declared bytes for ${task.head.target}`);
-    return true;
-  }
+  if (limit >= 0 && sent < limit) return shortBody(task, sent, limit);
   return framing.close;
+}
+
+/** A body shorter than its declared length: logged, and the connection must close (the client must not wait). */
+function shortBody(task: Task, sent: number, declared: number): true {
+  task.channel.host.logger.warn(`Application returned ${sent} of ${declared} declared bytes for ${task.head.target}`);
+  return true;
 }
 
 /**

@@ -346,6 +346,8 @@ test("http: the app's Content-Length is honoured: long bodies truncated, short o
   const s = await startServer((req) =>
     req.url.endsWith("/long")
       ? new Response("0123456789", { headers: { "content-length": "4" } })
+      : req.url.endsWith("/none")
+      ? new Response(null, { headers: { "content-length": "10" } })
       : new Response("abc", { headers: { "content-length": "10" } })
   );
   try {
@@ -357,6 +359,20 @@ test("http: the app's Content-Length is honoured: long bodies truncated, short o
     await c.waitClosed();
     assert.ok(c.text().endsWith("abc"));
     c.destroy();
+    // A declared length and no body at all: the client must not wait for ten bytes either.
+    const d = await RawClient.open(s.port);
+    d.send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
+    await d.waitClosed(3000);
+    assert.match(d.text(), /^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 10\r\n[^]*\r\n\r\n$/);
+    d.destroy();
+    // HEAD: the same head, no body, and the connection stays.
+    const e = await RawClient.open(s.port);
+    e.send("HEAD /none HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [h] = await e.responses(1, 3000, true);
+    assert.equal(h.headers.get("content-length")?.[0], "10");
+    assert.equal(h.headers.get("connection"), undefined);
+    e.destroy();
+    assert.ok(s.logs.some((l) => l.includes("Application returned 0 of 10 declared bytes for /none")));
   } finally {
     await s.stop();
   }
