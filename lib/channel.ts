@@ -15,6 +15,20 @@ import { setImmediate } from "node:timers";
 import { runTask, writeErrorResponse } from "./task.ts";
 import type { Handler, RemoteAddr } from "./types.ts";
 
+/** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/**
+ * An IPv4 peer as "192.0.2.1" however it arrived. On Deno a "*" listener is
+ * one dual-stack "::" socket, which reports IPv4 peers as "::ffff:192.0.2.1";
+ * without this, `trustedProxy: "127.0.0.1"` would not match them there and
+ * `info.remoteAddr` would differ between runtimes.
+ */
+export function withUnmappedIPv4(remote: RemoteAddr): RemoteAddr {
+  const m = remote.transport === "tcp" ? MAPPED_IPV4.exec(remote.hostname) : null;
+  return m === null ? remote : { ...remote, hostname: m[1] };
+}
+
 /** Who hears that a connection was lost under it (the task being served). */
 export interface LossWatcher {
   connectionLost(reason: unknown): void;
@@ -72,7 +86,7 @@ export class Channel {
     this.conn = conn;
     this.host = host;
     this.serverPort = serverPort;
-    this.remote = conn.remote;
+    this.remote = withUnmappedIPv4(conn.remote);
     this.lastActivity = Date.now();
     this.#out = new OutputBuffer(host.adj.outbufOverflow);
     const overflow = host.adj.inbufOverflow;

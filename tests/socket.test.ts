@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { loadSocketRuntime } from "../lib/socket/index.ts";
 import type { Connection, Listener, ListenSpec, SocketRuntime } from "../lib/socket/types.ts";
+import { withUnmappedIPv4 } from "../lib/channel.ts";
 
 const TIMEOUT = { timeout: 15_000 };
 const MiB = 1024 * 1024;
@@ -797,4 +798,15 @@ test("socket: writev that the kernel takes whole reports no back-pressure", TIME
     await within(rec.closed, 2000, "onClose");
     client.destroy();
   });
+});
+
+test("socket: an IPv4-mapped IPv6 peer address is reported as plain IPv4; other addresses stay as they are", () => {
+  const tcp = (hostname: string) => ({ transport: "tcp" as const, hostname, port: 1 });
+  assert.equal(withUnmappedIPv4(tcp("::ffff:127.0.0.1")).hostname, "127.0.0.1");
+  assert.equal(withUnmappedIPv4(tcp("::FFFF:192.0.2.10")).hostname, "192.0.2.10");
+  for (const kept of ["::1", "127.0.0.1", "::ffff:7f00:1", "2001:db8::ffff:1.2.3.4", "fe80::1"]) {
+    assert.equal(withUnmappedIPv4(tcp(kept)).hostname, kept);
+  }
+  const unix = { transport: "unix" as const, hostname: "", port: 0 };
+  assert.equal(withUnmappedIPv4(unix), unix);
 });
