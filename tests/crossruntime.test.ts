@@ -31,6 +31,12 @@ const CORPUS = [
   "GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",
   "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
   "GET /app/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /app/2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+  "GET /network-error HTTP/1.1\r\nHost: h\r\n\r\n",
+  "GET /split HTTP/1.1\r\nHost: h\r\n\r\n",
+  "GET /declared-only HTTP/1.1\r\nHost: h\r\n\r\n",
+  "GET /app/e HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+  "OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+  "GET http://u:p@h/app HTTP/1.1\r\nHost: h\r\n\r\n",
 ];
 
 async function startFixture(runtime: string): Promise<{ port: number; stop: () => void }> {
