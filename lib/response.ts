@@ -27,7 +27,11 @@ function isStatic(body: unknown): body is StaticBody {
     body instanceof ArrayBuffer;
 }
 
-/** True when `new Response(body, init)` checks something the shortcut does not. */
+/**
+ * True when `new Response(body, init)` refuses something the shortcut would let
+ * through (so it is built at once, to throw); throws itself on a status text
+ * that could not stand in a status line.
+ */
 function needsRealResponse(body: StaticBody, init: ResponseInit): boolean {
   const status = init.status;
   // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
