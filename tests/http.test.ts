@@ -896,3 +896,35 @@ test("http: streamed chunks of every size class are framed exactly (copied or ga
     await s.stop();
   }
 });
+
+test("http: one connection stays alive across bodies of every size, read or not, framed either way", async () => {
+  // Peers have broken keep-alive for bodies that did not fit a first read (denoland/deno#36657).
+  const s = await startServer(async (req) => {
+    const read = req.url.endsWith("read=1");
+    return new Response(`n=${read ? (await req.arrayBuffer()).byteLength : -1}`);
+  });
+  const sizes = [0, 1, 1023, 1024, 1025, 8192, 8193, 65536, 65537, 524288, 524289, 1048576];
+  const c = await RawClient.open(s.port);
+  try {
+    const expected: string[] = [];
+    let i = 0;
+    for (const size of sizes) {
+      for (const read of [0, 1]) {
+        const chunked = i++ % 2 === 1;
+        const body = "a".repeat(size);
+        const framed = chunked
+          ? "Transfer-Encoding: chunked\r\n\r\n" + (size > 0 ? `${size.toString(16)}\r\n${body}\r\n` : "") + "0\r\n\r\n"
+          : `Content-Length: ${size}\r\n\r\n${body}`;
+        c.send(`POST /?read=${read} HTTP/1.1\r\nHost: x\r\n${framed}`);
+        expected.push(`n=${read ? size : -1}`);
+        const responses = await c.responses(expected.length, 5000);
+        assert.equal(responses.at(-1)!.text, expected.at(-1));
+        assert.equal(responses.at(-1)!.headers.get("connection"), undefined);
+      }
+    }
+    assert.equal(c.closed || c.ended, false);
+  } finally {
+    c.destroy();
+    await s.stop();
+  }
+});
