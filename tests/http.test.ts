@@ -928,3 +928,36 @@ test("http: one connection stays alive across bodies of every size, read or not,
     await s.stop();
   }
 });
+
+test("http: the head goes out at once when the body's first chunk is slow (server-sent events)", async () => {
+  // @hono/node-server#244: SSE clients saw no status until the first event. Here the first event waits for the
+  // client to have seen the head: a server that held the head back for it would never send either.
+  const event = new TextEncoder().encode("data: hi\n\n");
+  let release = () => {};
+  const s = await startServer((req) =>
+    new Response(
+      new ReadableStream({
+        start: async (controller) => {
+          await new Promise<void>((resolve) => release = resolve);
+          controller.enqueue(event);
+          controller.close();
+        },
+      }),
+      { headers: req.url.endsWith("declared") ? { "content-length": String(event.length) } : {} },
+    )
+  );
+  try {
+    for (const path of ["/events", "/events?declared"]) {
+      const c = await RawClient.open(s.port);
+      c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await c.waitFor(() => c.text().includes("\r\n\r\n"), 3000, `${path}: the head before the first event`);
+      assert.match(c.text(), /^HTTP\/1\.1 200 OK\r\n/);
+      release();
+      const [r] = await c.responses(1, 3000);
+      assert.equal(r.text, "data: hi\n\n");
+      c.destroy();
+    }
+  } finally {
+    await s.stop();
+  }
+});
