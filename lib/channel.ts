@@ -159,7 +159,9 @@ export class Channel {
         if (used === 0) break;
       }
     }
-    this.#updateReading(readAhead || this.#willClose);
+    // Pending output counts as "busy" too: a pipelining client that does not read its responses must
+    // not get more of its requests read (waitress's readable() stops while output waits).
+    this.#updateReading(readAhead || this.#willClose || this.#out.length > 0);
     this.#serveNext();
   }
 
@@ -212,6 +214,16 @@ export class Channel {
 
   #serveNext(): void {
     if (this.#inFlight || this.closed) return;
+    // (Cheap tests first: while the socket takes writes and nothing waits here, nothing much is pending.)
+    if (this.#queue.length > 0 && (!this.#writable || this.#out.length > 0) && this.congested) {
+      // Requests read ahead wait while their client is not taking its responses: otherwise many small
+      // pipelined requests could pile up any amount of output in a temporary file.
+      if (!this.#serveOnRoom) {
+        this.#serveOnRoom = true;
+        this.#drainWaiters.push(this.#serveAfterRoom);
+      }
+      return;
+    }
     const parser = this.#queue.shift();
     if (parser === undefined) {
       this.uncork();
@@ -228,6 +240,12 @@ export class Channel {
     }
     runTask(this, parser);
   }
+
+  #serveOnRoom = false;
+  #serveAfterRoom = (): void => {
+    this.#serveOnRoom = false;
+    this.#serveNext();
+  };
 
   #serveError(error: HttpError): void {
     writeErrorResponse(this, error.status, error.reason, error.detail, error.version);

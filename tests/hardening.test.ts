@@ -595,3 +595,39 @@ test("hardening: quick soak: memory, descriptors and temporary files back to bas
   assert.match(out, /verdict: PASS/, out.slice(-3000));
   assert.equal(code, 0);
 });
+
+test("hardening: a client that pipelines without reading gets its requests served only as it takes the responses", async () => {
+  // Each request is small and each response 64 KiB: unchecked, 2,000 of them would pile 125 MiB into a temporary file.
+  const N = 2000;
+  const payload = new Uint8Array(65536).fill(120);
+  let served = 0;
+  const s = await startServer(() => {
+    served++;
+    return new Response(payload);
+  }, { outbufHighWatermark: 1048576 });
+  const socket = connect(s.port, "127.0.0.1");
+  try {
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    socket.pause(); // read nothing yet
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(N));
+    await sleep(1000);
+    // Output waiting is bounded by outbufHighWatermark (1 MiB here) plus what the kernel buffers hold (a few MiB).
+    assert.ok(served < N / 4, `served ${served} of ${N} while the client read nothing`);
+    let received = 0;
+    socket.on("data", (d: Uint8Array) => received += d.length);
+    socket.resume();
+    const perResponse = 65536 + 256; // body and a head of 100-odd bytes
+    await withTimeout(
+      (async () => {
+        while (served < N || received < N * 65536) await sleep(20);
+      })(),
+      20_000,
+      "every response once the client reads",
+    );
+    assert.equal(served, N);
+    assert.ok(received >= N * 65536 && received < N * perResponse + 10_000, `received ${received}`);
+  } finally {
+    socket.destroy();
+    await s.stop();
+  }
+});
