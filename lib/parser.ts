@@ -474,14 +474,20 @@ function isAbsoluteForm(target: string): boolean {
   return false;
 }
 
-/** The authority of an absolute-form target, from `start` to the first "/", "?", "#" or the end: a host[:port]. */
-function isTargetAuthority(target: string, start: number): boolean {
+/** Where the authority of an absolute-form target that starts at `start` ends: the first "/", "?", "#", or the end. */
+export function authorityEnd(target: string, start: number): number {
   let end = start;
   while (end < target.length) {
     const c = target.charCodeAt(end);
     if (c === SLASH || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
     end++;
   }
+  return end;
+}
+
+/** The authority of an absolute-form target, from `start` on: a non-empty host[:port]. */
+function isTargetAuthority(target: string, start: number): boolean {
+  const end = authorityEnd(target, start);
   return end > start && isHostPort(target.slice(start, end), false);
 }
 

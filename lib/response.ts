@@ -15,7 +15,7 @@
  * @module
  */
 
-import { isFieldText } from "./utilities.ts";
+import { checkedStatusText } from "./utilities.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,9 +35,7 @@ function isStatic(body: unknown): body is StaticBody {
 function needsRealResponse(body: StaticBody, init: ResponseInit): boolean {
   const status = init.status;
   // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
-  if (init.statusText !== undefined && !isFieldText(init.statusText)) {
-    throw new TypeError(`Invalid status text ${JSON.stringify(init.statusText)}`);
-  }
+  if (init.statusText !== undefined) checkedStatusText(init.statusText);
   if (status === undefined) return false;
   if (!Number.isInteger(status) || status < 200 || status > 599) return true;
   return (status === 204 || status === 205 || status === 304) && body !== null && body !== undefined;

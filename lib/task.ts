@@ -8,17 +8,17 @@
  */
 import type { Adjustments } from "./adjustments.ts";
 import type { Channel, LossWatcher } from "./channel.ts";
-import type { RequestHead, RequestParser } from "./parser.ts";
+import { authorityEnd, type RequestHead, type RequestParser } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
 import { FastResponse } from "./response.ts";
 import type { InputBuffer } from "./buffers.ts";
 import type { Handler, RemoteAddr, ServeInfo } from "./types.ts";
 import {
+  checkedStatusText,
   currentHttpDate,
   describeError,
   errorBody,
-  isFieldText,
   latin1Bytes,
   reasonPhrase,
   utf8,
@@ -103,8 +103,7 @@ export function splitTarget(target: string): { authority: string | null; path: s
     const scheme = rest.indexOf("://");
     if (scheme > 0) {
       const start = scheme + 3;
-      let end = start;
-      while (end < rest.length && rest[end] !== "/" && rest[end] !== "?" && rest[end] !== "#") end++;
+      const end = authorityEnd(rest, start);
       authority = rest.slice(start, end);
       rest = rest.slice(end);
     } else {
@@ -539,9 +538,13 @@ async function streamBody(
       // No chunk yet, and none within a few turns (server-sent events, a slow source; the peek has
       // already waited when `next` is its read): the head goes out now, so the client sees the status.
       if (head !== null && first === null) {
-        const watch = new ReadWatch(result);
-        if (next === null) { for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null; }
-        if (watch.settled() === undefined) {
+        let late = next !== null;
+        if (!late) {
+          const watch = new ReadWatch(result);
+          for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
+          late = watch.settled() === undefined;
+        }
+        if (late) {
           channel.write(latin1Bytes(head));
           head = null;
         }
@@ -646,7 +649,7 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   const adj = task.adj;
   const version = task.head.version;
   const status = response.status;
-  const reason = response.statusText !== "" ? checkedReason(response.statusText) : reasonPhrase(status);
+  const reason = response.statusText !== "" ? checkedStatusText(response.statusText) : reasonPhrase(status);
   const lines = app.lines;
   const hasDate = app.hasDate;
   const hasServer = app.hasServer;
@@ -658,15 +661,6 @@ function serializeHead(task: Task, response: Response, app: AppHeaders, framing:
   if (hasServer) lines.push("via", adj.ident === "" ? "waitress" : adj.ident);
   else if (adj.ident !== "") lines.push("server", adj.ident);
   return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
-}
-
-/**
- * The app's status text, if it may stand in a status line. Bun's Response
- * takes any text, CR and LF included; waitress refuses those too (a 500).
- */
-function checkedReason(text: string): string {
-  if (!isFieldText(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
-  return text;
 }
 
 /** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */

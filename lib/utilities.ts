@@ -114,6 +114,15 @@ export function isFieldText(text: string): boolean {
   return FIELD_TEXT.test(text);
 }
 
+/**
+ * A status text, if it may stand in a status line; a TypeError otherwise. Bun's
+ * Response takes any text, CR and LF included; waitress refuses those too.
+ */
+export function checkedStatusText(text: string): string {
+  if (!isFieldText(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
+  return text;
+}
+
 /** Logs to the console, prefixed like waitress's logger names. */
 export const consoleLogger: Logger = {
   info: (message: string) => console.error(`INFO:waitress:${message}`),
