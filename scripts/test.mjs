@@ -8,7 +8,7 @@
 //   npm test                       everything
 //   npm test -- --runtime=node     one runtime (repeatable), no static checks
 //   npm test -- tests/parser.test.ts   only these files
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,35 @@ for (const name of ["node", "deno", "bun"]) {
     process.exit(2);
   }
 }
+
+/**
+ * Debian packages some tests drive as real peers (nginx in front of the server, python3-websockets as an independent
+ * WebSocket client, openssl for test certificates), keyed by the file that shows each is there. Installed when missing
+ * and we may (root with apt-get), so that a fresh machine runs the same suite; otherwise those tests say what is missing.
+ */
+const DEBIAN_PACKAGES = {
+  "nginx-light": "/usr/sbin/nginx",
+  "python3-websockets": "/usr/lib/python3/dist-packages/websockets/__init__.py",
+  openssl: "/usr/bin/openssl",
+};
+
+function ensureDebianPackages() {
+  const missing = Object.entries(DEBIAN_PACKAGES).filter(([, file]) => !existsSync(file)).map(([name]) => name);
+  if (!missing.length) return;
+  const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
+  if (!canInstall) {
+    console.warn(`[test.mjs] missing Debian packages (install them to run every test): ${missing.join(" ")}`);
+    return;
+  }
+  console.log(`[test.mjs] installing Debian packages: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const opts = { stdio: "inherit", env };
+  spawnSync("apt-get", ["update", "-qq"], opts);
+  const result = spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], opts);
+  if (result.status !== 0) console.warn(`[test.mjs] apt-get install exited ${result.status}`);
+}
+
+ensureDebianPackages();
 
 /** Runs a command, streaming its output, and returns { code, output }. */
 function run(cmd, argv, extraEnv = {}) {
