@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
 import { Channel, type ChannelHost } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -16,23 +16,12 @@ import { handlerOf } from "./task.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./utilities.ts";
+import { removeStaleUnixSocket } from "./unix_socket_file.ts";
 
 /** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
 export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
   if (transport === "unix") return `http://unix:${hostname}`;
   return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
-}
-
-/** Removes a socket file left behind by a crashed server; refuses to remove anything else. */
-function removeStaleUnixSocket(path: string): void {
-  let isSocket = false;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // Nothing there.
-  }
-  if (!isSocket) throw new Error(`Cannot listen on unix socket ${path}: a file that is not a socket is in the way`);
-  unlinkSync(path);
 }
 
 class WaitressServer implements Server, ChannelHost {
@@ -88,6 +77,7 @@ class WaitressServer implements Server, ChannelHost {
     const interval = this.adj.cleanupInterval * 1000;
     this.#sweep = setInterval(() => this.#closeIdleChannels(), interval);
     this.#init.onListen?.(this.addrs.slice());
+    runtime.stopRequested?.then(() => this.shutdown());
     if (this.#init.signal?.aborted) void this.shutdown();
   }
 
@@ -95,9 +85,11 @@ class WaitressServer implements Server, ChannelHost {
     const backlog = this.adj.backlog;
     let listener: Listener;
     if (target.transport === "unix") {
-      removeStaleUnixSocket(target.path);
+      // A supervisor that bound the socket owns its file: a worker neither removes nor chmods it.
+      const ownsFile = runtime.bindsListeners !== false;
+      if (ownsFile) removeStaleUnixSocket(target.path);
       listener = await runtime.listen({ transport: "unix", path: target.path, backlog }, (c) => this.#accept(c, 0));
-      chmodSync(target.path, this.adj.unixSocketPerms);
+      if (ownsFile) chmodSync(target.path, this.adj.unixSocketPerms);
       this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
     } else {
       const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog };
