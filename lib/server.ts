@@ -24,6 +24,9 @@ export function addressUrl(transport: "tcp" | "unix", hostname: string, port: nu
   return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
 }
 
+/** How long a retiring worker keeps an idle kept-alive connection open for one more request. */
+const RETIRE_IDLE_GRACE_MS = 1000;
+
 class WaitressServer implements Server, ChannelHost {
   readonly adj: Adjustments;
   readonly logger: Logger;
@@ -77,7 +80,7 @@ class WaitressServer implements Server, ChannelHost {
     const interval = this.adj.cleanupInterval * 1000;
     this.#sweep = setInterval(() => this.#closeIdleChannels(), interval);
     this.#init.onListen?.(this.addrs.slice());
-    runtime.stopRequested?.then(() => this.shutdown());
+    runtime.stopRequested?.then(() => this.#stop(true, RETIRE_IDLE_GRACE_MS));
     if (this.#init.signal?.aborted) void this.shutdown();
   }
 
@@ -146,6 +149,14 @@ class WaitressServer implements Server, ChannelHost {
     }
   }
 
+  /** While retiring: closes connections that have been between requests for `graceMs`. */
+  #closeIdleFor(graceMs: number): void {
+    const now = Date.now();
+    for (const channel of this.#channels) {
+      if (channel.idle && now - channel.lastActivity > graceMs) channel.closeWhenFlushed();
+    }
+  }
+
   shutdown(): Promise<void> {
     return this.#stop(true);
   }
@@ -163,7 +174,14 @@ class WaitressServer implements Server, ChannelHost {
     return this.#stop(false);
   }
 
-  #stop(graceful: boolean): Promise<void> {
+  /**
+   * `idleGraceMs` above 0 (a supervisor retiring this worker): idle
+   * connections are not closed at once but once idle that long, and a
+   * request that comes on one meanwhile is answered with `Connection: close`.
+   * Closing a kept-alive connection the moment the client sends its next
+   * request on it would fail that request.
+   */
+  #stop(graceful: boolean, idleGraceMs = 0): Promise<void> {
     if (this.#stopping !== null && graceful) return this.finished;
     this.draining = true;
     const first = this.#stopping === null;
@@ -174,8 +192,12 @@ class WaitressServer implements Server, ChannelHost {
     });
     for (const channel of this.#channels) {
       if (!graceful) channel.destroy();
-      else if (!channel.busy) channel.closeWhenFlushed();
+      else if (!channel.busy && idleGraceMs === 0) channel.closeWhenFlushed();
       // Busy channels close themselves after their last response (they see `draining`).
+    }
+    if (first && graceful && idleGraceMs > 0) {
+      if (this.#sweep !== null) clearInterval(this.#sweep);
+      this.#sweep = setInterval(() => this.#closeIdleFor(idleGraceMs), Math.min(idleGraceMs, 100));
     }
     if (first) {
       void this.#stopping.then(() => this.#channels.size === 0 && this.#resolveFinished());

@@ -24,8 +24,6 @@ export interface ArbiterInit {
   /** The script each worker runs, and its arguments. */
   script: string;
   args: readonly string[];
-  /** The supervisor's listeners. */
-  table: readonly HandedListener[];
   logger: Logger;
   /**
    * Development mode (`--reload`): a worker that fails to boot is reported and
@@ -51,6 +49,7 @@ export class Arbiter {
   /** Settles with the supervisor's exit status once every worker is gone after a stop. */
   readonly done: Promise<number>;
   #init: ArbiterInit;
+  #table: readonly HandedListener[] = [];
   #target: number;
   #workers: WorkerProcess[] = [];
   #next = 0;
@@ -77,10 +76,12 @@ export class Arbiter {
   }
 
   /**
-   * Starts `workers` processes at once and resolves when all serve. Rejects
+   * Starts `workers` processes at once, serving the supervisor's listeners
+   * `table`, and resolves when all serve. Rejects
    * (and the arbiter stops, unless it keeps going) when one fails to boot.
    */
-  async start(): Promise<void> {
+  async start(table: readonly HandedListener[]): Promise<void> {
+    this.#table = table;
     const fresh: WorkerProcess[] = [];
     for (let i = 0; i < this.#target; i++) fresh.push(this.#spawn());
     await Promise.all(fresh.map((w) => w.ready));
@@ -177,7 +178,7 @@ export class Arbiter {
     const worker = new WorkerProcess({
       script: this.#init.script,
       args: this.#init.args,
-      table: this.#init.table,
+      table: this.#table,
       onBack: (index, socket) => this.route(index, socket),
     });
     this.#workers.push(worker);

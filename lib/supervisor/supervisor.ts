@@ -12,7 +12,6 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
 import process from "node:process";
 import { type Logger, resolveAdjustments, type ServeOptions } from "../adjustments.ts";
 import { consoleLogger } from "../utilities.ts";
@@ -59,22 +58,15 @@ export async function supervise(init: SuperviseInit = {}): Promise<number> {
   const adj = resolveAdjustments(init.options ?? {});
   const logger = init.logger ?? consoleLogger;
   const reload = init.reload === true;
-  let arbiter: Arbiter | undefined;
-  const early: [number, Socket][] = [];
-  const listeners = await bindListeners(adj.binds, adj, (index, socket) => {
-    if (arbiter === undefined) early.push([index, socket]);
-    else arbiter.route(index, socket);
-  });
-  arbiter = new Arbiter({
+  const running = new Arbiter({
     workers: init.workers ?? 1,
     script: init.script ?? process.argv[1],
     args: init.args ?? process.argv.slice(2),
-    table: listeners.table,
     logger,
     keepGoingOnBootFailure: reload,
   });
-  for (const [index, socket] of early.splice(0)) arbiter.route(index, socket);
-  const running = arbiter;
+  // Connections that come before the workers are held by the arbiter until one serves.
+  const listeners = await bindListeners(adj.binds, adj, (index, socket) => running.route(index, socket));
 
   let signalled = false;
   const onSignal = (signal: (typeof CONTROL_SIGNALS)[number]): void => {
@@ -103,7 +95,7 @@ export async function supervise(init: SuperviseInit = {}): Promise<number> {
 
   const urls = listeners.table.map((l) => addressUrl(l.transport, l.hostname, l.port));
   try {
-    await running.start();
+    await running.start(listeners.table);
     init.onServing?.(urls, running.summary());
   } catch {
     // Reported by the arbiter. Without --reload it is stopping; with it, waiting for a change.
