@@ -38,6 +38,10 @@ export interface ServeOptions {
   unixSocket?: string;
   /** Permissions of the unix socket file, octal (default `600`). */
   unixSocketPerms?: number | string;
+  /** Worker processes (default 1: this process, no supervisor); see `supervise()`. */
+  workers?: number;
+  /** Development: restart the workers when a source file changes (default false); see `supervise()`. */
+  reload?: boolean;
   /** How many requests the application may process at once (default 4). */
   threads?: number;
   /** Listen backlog (default 1024). */
@@ -265,6 +269,25 @@ export const OPTION_TABLE: { readonly [K in OptionName]-?: OptionSpec } = {
     group: "standard",
     help: "Show the error's stack in the body of 500 responses. Never in production.",
   },
+  workers: {
+    flag: "workers",
+    kind: "integer",
+    defaultText: "1",
+    metavar: "INT",
+    group: "standard",
+    min: 1,
+    help:
+      "Worker processes serving the app. Above 1 a supervisor binds the listeners once, hands each connection to a worker, and replaces workers that die; SIGHUP replaces every worker without dropping a request, SIGTTIN/SIGTTOU add/remove one. --threads, --connection-limit and the other per-server options apply to each worker.",
+  },
+  reload: {
+    flag: "reload",
+    kind: "boolean",
+    defaultText: "false",
+    group: "standard",
+    help:
+      "Development: restart the workers (one unless --workers says more) when a file under the current directory changes, node_modules and dot-directories aside. A change that does not load keeps the error on screen until the next one.",
+  },
+
   threads: {
     flag: "threads",
     kind: "integer",
@@ -429,6 +452,10 @@ export interface Adjustments {
   binds: BindTarget[];
   /** Unix socket permissions as a number (0o600). */
   unixSocketPerms: number;
+  /** See {@linkcode ServeOptions}. */
+  workers: number;
+  /** See {@linkcode ServeOptions}. */
+  reload: boolean;
   /** See {@linkcode ServeOptions}. */
   threads: number;
   /** See {@linkcode ServeOptions}. */
@@ -762,6 +789,8 @@ export function resolveAdjustments(options: ServeOptions = {}): Adjustments {
   return {
     binds: resolveBinds(o),
     unixSocketPerms: o.unixSocketPerms === undefined ? 0o600 : parseOctal("unixSocketPerms", o.unixSocketPerms),
+    workers: int("workers", 1),
+    reload: bool("reload", false),
     threads: int("threads", 4),
     backlog: int("backlog", 1024),
     recvBytes: int("recvBytes", 8192),

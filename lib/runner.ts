@@ -23,6 +23,8 @@ import {
 } from "./adjustments.ts";
 import type { App, Handler, Server } from "./types.ts";
 import { consoleLogger } from "./utilities.ts";
+import { handleWorkerSignals, runSupervisor, serverOptions, wantsSupervisor } from "./supervisor/command.ts";
+import { isWorker } from "./supervisor/protocol.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version (deno.json is the one source of truth; package.json must agree). */
@@ -511,17 +513,23 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     }
     // Check the options before importing the app, so mistakes surface fast.
     resolveAdjustments(cl.options);
+    // The supervisor never imports the app; each worker runs this same command.
+    if (wantsSupervisor(cl.options)) return await runSupervisor(cl.options, argv, consoleLogger);
     const app = await loadApp(cl.app, cl.call, io.cwd);
     // Loaded here, not at the top, so --help and usage errors never load the engine.
     const { serve } = await import("./server.ts");
-    server = serve(app, { ...cl.options });
+    server = serve(app, serverOptions(cl.options));
     await server.ready;
   } catch (error) {
     io.stderr(errorLine(error) + "\n");
     return 1;
   }
-  for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
-  handleSignals(server);
+  if (isWorker()) {
+    handleWorkerSignals(server); // the supervisor prints where it serves
+  } else {
+    for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
+    handleSignals(server);
+  }
   await server.finished;
   return 0;
 }

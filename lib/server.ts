@@ -7,7 +7,7 @@
  * @module
  */
 import { chmodSync } from "node:fs";
-import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
+import { type Adjustments, type BindTarget, type Logger, OptionError, resolveAdjustments } from "./adjustments.ts";
 import { Channel, type ChannelHost } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
@@ -15,14 +15,8 @@ import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
 import { handlerOf } from "./task.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
-import { consoleLogger } from "./utilities.ts";
+import { addressUrl, consoleLogger } from "./utilities.ts";
 import { removeStaleUnixSocket } from "./unix_socket_file.ts";
-
-/** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
-export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
-  if (transport === "unix") return `http://unix:${hostname}`;
-  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
-}
 
 /** How long a retiring worker keeps an idle kept-alive connection open for one more request. */
 const RETIRE_IDLE_GRACE_MS = 1000;
@@ -48,6 +42,10 @@ class WaitressServer implements Server, ChannelHost {
   constructor(app: App, init: ServeInit) {
     this.#init = init;
     this.adj = resolveAdjustments(init);
+    if (this.adj.workers > 1 || this.adj.reload) {
+      const option = this.adj.reload ? "reload" : "workers";
+      throw new OptionError(option, `serve() runs in this one process; ${option} takes a supervisor: see supervise()`);
+    }
     this.logger = init.logger ?? consoleLogger;
     this.dispatcher = new Dispatcher(this.adj.threads);
     this.handler = handlerOf(app);

@@ -123,6 +123,12 @@ export function checkedStatusText(text: string): string {
   return text;
 }
 
+/** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
+export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
+  if (transport === "unix") return `http://unix:${hostname}`;
+  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
+}
+
 /** Logs to the console, prefixed like waitress's logger names. */
 export const consoleLogger: Logger = {
   info: (message: string) => console.error(`INFO:waitress:${message}`),

@@ -10,16 +10,9 @@
  */
 import type { Socket } from "node:net";
 import process from "node:process";
-import { type FromWorker, type HandedListener, type ToWorker, WORKER_ENV } from "../supervisor/protocol.ts";
+import type { FromWorker, HandedListener, ToWorker } from "../supervisor/protocol.ts";
 import { NodeConnection } from "./node.ts";
 import type { Connection, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-
-/** The listener table the supervisor put in this worker's environment; undefined outside a worker. */
-export function handedListeners(): HandedListener[] | undefined {
-  const raw = process.env[WORKER_ENV];
-  if (raw === undefined || typeof process.send !== "function") return undefined;
-  return JSON.parse(raw) as HandedListener[];
-}
 
 function send(message: FromWorker, socket?: Socket): void {
   // The channel is gone when the supervisor died; the socket then goes with this process.

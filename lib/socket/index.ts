@@ -14,8 +14,7 @@
  *
  * @module
  */
-import process from "node:process";
-import { WORKER_ENV } from "../supervisor/protocol.ts";
+import { handedListeners } from "../supervisor/protocol.ts";
 import type { SocketRuntime } from "./types.ts";
 
 export type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
@@ -23,11 +22,8 @@ export type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddres
 /** Loads the socket adapter for the current runtime: Bun's own sockets on Bun, node:net on Node and Deno. */
 export async function loadSocketRuntime(): Promise<SocketRuntime> {
   // A supervised worker serves the sockets its supervisor accepts, whatever the runtime.
-  if (process.env[WORKER_ENV] !== undefined) {
-    const handoff = await import("./handoff.ts");
-    const table = handoff.handedListeners();
-    if (table !== undefined) return handoff.handoffSocketRuntime(table);
-  }
+  const table = handedListeners();
+  if (table !== undefined) return (await import("./handoff.ts")).handoffSocketRuntime(table);
   if ("Bun" in globalThis) return (await import("./bun.ts")).bunSocketRuntime;
   return (await import("./node.ts")).nodeSocketRuntime;
 }

@@ -12,9 +12,22 @@
  *
  * @module
  */
+import process from "node:process";
 
 /** Environment variable that marks a worker process; it holds the listener table as JSON. */
 export const WORKER_ENV = "WAITRESS_SUPERVISED_LISTENERS";
+
+/** The listener table the supervisor put in this worker's environment; undefined outside a worker. */
+export function handedListeners(): HandedListener[] | undefined {
+  const raw = process.env[WORKER_ENV];
+  if (raw === undefined || typeof process.send !== "function") return undefined;
+  return JSON.parse(raw) as HandedListener[];
+}
+
+/** True in a process that a supervisor started as one of its workers. */
+export function isWorker(): boolean {
+  return handedListeners() !== undefined;
+}
 
 /** One listener the supervisor bound, as the worker needs to know it. */
 export interface HandedListener {

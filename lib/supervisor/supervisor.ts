@@ -14,11 +14,9 @@
  */
 import process from "node:process";
 import { type Logger, resolveAdjustments, type ServeOptions } from "../adjustments.ts";
-import { consoleLogger } from "../utilities.ts";
-import { addressUrl } from "../server.ts";
+import { addressUrl, consoleLogger } from "../utilities.ts";
 import { Arbiter } from "./arbiter.ts";
 import { bindListeners } from "./listeners.ts";
-import { handedListeners } from "../socket/handoff.ts";
 import { watchTree } from "./watch.ts";
 
 /** What a supervisor runs. */
@@ -39,11 +37,6 @@ export interface SuperviseInit {
   logger?: Logger;
   /** Called once the first workers serve, with the listeners' URLs (the CLI prints them). */
   onServing?(urls: string[], summary: string): void;
-}
-
-/** True in a process that a supervisor started as one of its workers. */
-export function isWorker(): boolean {
-  return handedListeners() !== undefined;
 }
 
 const CONTROL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGTTIN", "SIGTTOU"] as const;

@@ -1,0 +1,209 @@
+// --workers and --reload through the real CLI: a supervisor that binds once and hands connections
+// to worker processes, and gunicorn's signals (TERM, KILL of a worker, HUP, TTIN/TTOU).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { join } from "node:path";
+import { roundTrip, sleep } from "./_helpers.ts";
+import { alive, type RunningCli, spawnCli } from "./support/cli.ts";
+import { steadyLoad, type Target } from "./support/load.ts";
+
+let dir = "";
+
+// Every app answers with the pid of the process that served it.
+const PID_APP = `import process from "node:process";
+export default () => new Response(String(process.pid));
+`;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "waitress-workers-"));
+  writeFileSync(join(dir, "app.ts"), PID_APP);
+  writeFileSync(join(dir, "broken.ts"), `throw new Error("this app does not load (marker 7d1f)");\n`);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function bodyOf(raw: string): string {
+  return raw.slice(raw.indexOf("\r\n\r\n") + 4);
+}
+
+/** Sends requests on fresh connections until `want` distinct pids answered (at most `max` requests). */
+async function pidsSeen(target: Target, want: number, max = 60): Promise<Set<string>> {
+  const to = "path" in target ? { path: target.path } : { host: "127.0.0.1", port: target.port };
+  const seen = new Set<string>();
+  for (let i = 0; i < max && seen.size < want; i++) seen.add(bodyOf(await roundTrip(to)));
+  return seen;
+}
+
+/** Starts the CLI and waits for its start-up lines: the port (tcp) and the workers' pids. */
+async function startWorkers(
+  args: string[],
+  workers: number,
+): Promise<{ cli: RunningCli; port: number; pids: string[] }> {
+  const cli = spawnCli(args, dir);
+  try {
+    const plural = workers === 1 ? "worker serving \\(pid" : "workers serving \\(pids";
+    const { match } = await cli.waitFor(new RegExp(`${workers} ${plural} ([\\d, ]+)\\)`));
+    const port = Number(cli.stderr().match(/Serving on http:\/\/127\.0\.0\.1:(\d+)/)?.[1] ?? 0);
+    return { cli, port, pids: match[1].split(", ") };
+  } catch (error) {
+    cli.child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+/** SIGTERM, then the exit status; every worker is gone by then. */
+async function stopWith0(cli: RunningCli, pids: readonly string[]): Promise<void> {
+  cli.signal("SIGTERM");
+  const ended = await cli.exited;
+  assert.equal(ended.code, 0, cli.stderr());
+  for (const pid of pids) assert.equal(alive(Number(pid)), false, `worker ${pid} outlived the supervisor`);
+}
+
+async function waitDead(pid: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (alive(Number(pid))) {
+    if (Date.now() > deadline) throw new Error(`worker ${pid} still alive after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+test("workers: two workers answer over TCP (distinct pids, not the supervisor's); SIGTERM ends all, status 0", {
+  timeout: 60_000,
+}, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  assert.equal(new Set(pids).size, 2);
+  assert.ok(!pids.includes(String(cli.child.pid)), "the supervisor serves nothing itself");
+  assert.deepEqual([...await pidsSeen({ port }, 2)].sort(), [...pids].sort());
+  await stopWith0(cli, pids);
+});
+
+test("workers: two workers over a unix socket; its mode is --unix-socket-perms; removed at the end", {
+  timeout: 60_000,
+}, async () => {
+  const path = join(dir, "w.sock");
+  const { cli, pids } = await startWorkers([
+    "--workers=2",
+    `--unix-socket=${path}`,
+    "--unix-socket-perms=660",
+    "app.ts",
+  ], 2);
+  assert.match(cli.stderr(), new RegExp(`Serving on http://unix:${path.replace(/[.]/g, "\\.")}`));
+  assert.equal(statSync(path).mode & 0o777, 0o660);
+  assert.deepEqual([...await pidsSeen({ path }, 2)].sort(), [...pids].sort());
+  await stopWith0(cli, pids);
+  assert.equal(existsSync(path), false, "the socket file is removed");
+});
+
+test("workers: a worker killed with SIGKILL is replaced", { timeout: 60_000 }, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  const from = cli.stderr().length;
+  process.kill(Number(pids[0]), "SIGKILL");
+  const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
+  const fresh = match[1];
+  assert.ok(!pids.includes(fresh));
+  assert.match(cli.stderr().slice(from), new RegExp(`Worker ${pids[0]} was killed by SIGKILL; replacing it`));
+  const seen = await pidsSeen({ port }, 2);
+  assert.deepEqual([...seen].sort(), [fresh, pids[1]].sort());
+  await stopWith0(cli, [fresh, pids[1]]);
+});
+
+test("workers: SIGHUP under steady fresh and keep-alive clients replaces every worker, no request fails", {
+  timeout: 90_000,
+}, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  const load = steadyLoad({ port }, { fresh: 2, keepAlive: 3, maxMs: 40_000 });
+  await sleep(300);
+  const from = cli.stderr().length;
+  cli.signal("SIGHUP");
+  const { match } = await cli.waitFor(/Restarted: 2 workers serving \(pids (\d+), (\d+)\)/, 40_000, from);
+  const fresh = [match[1], match[2]];
+  for (const pid of pids) await waitDead(pid); // the old ones finished what they had, then left
+  await sleep(300);
+  const report = await load.stop();
+  assert.deepEqual(report.failures, []);
+  assert.deepEqual([...report.statuses.keys()], [200]);
+  for (const pid of fresh) assert.ok(!pids.includes(pid), "every worker pid changed");
+  for (const pid of [...pids, ...fresh]) assert.ok(report.bodies.has(pid), `the load reached worker ${pid}`);
+  assert.ok(report.ok > 50, `only ${report.ok} requests`);
+  await stopWith0(cli, fresh);
+});
+
+test("workers: SIGTTIN adds a worker, SIGTTOU removes one", { timeout: 60_000 }, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  let from = cli.stderr().length;
+  cli.signal("SIGTTIN");
+  const { match } = await cli.waitFor(/Worker (\d+) serving: 3 workers serving/, 20_000, from);
+  const three = [...pids, match[1]];
+  assert.deepEqual([...await pidsSeen({ port }, 3)].sort(), three.sort());
+  from = cli.stderr().length;
+  cli.signal("SIGTTOU");
+  await cli.waitFor(/Removing a worker: 2 wanted/, 10_000, from);
+  const deadline = Date.now() + 10_000;
+  while (three.every((pid) => alive(Number(pid))) && Date.now() < deadline) await sleep(50);
+  const left = three.filter((pid) => alive(Number(pid)));
+  assert.equal(left.length, 2, "one worker retired");
+  const seen = await pidsSeen({ port }, 3, 30);
+  assert.deepEqual([...seen].sort(), left.sort());
+  await stopWith0(cli, left);
+});
+
+test("workers: an app that throws at import makes the supervisor exit 1 with that error", {
+  timeout: 60_000,
+}, async () => {
+  const cli = spawnCli(["--workers=2", "--listen=127.0.0.1:0", "broken.ts"], dir);
+  const ended = await cli.exited;
+  assert.equal(ended.code, 1);
+  assert.match(cli.stderr(), /this app does not load \(marker 7d1f\)/);
+  assert.match(cli.stderr(), /before serving; stopping/);
+  assert.doesNotMatch(cli.stderr(), /Serving on/);
+  // No restart loop: only the two workers it started ever ran.
+  assert.ok(cli.stderr().split("marker 7d1f").length - 1 <= 2, cli.stderr());
+});
+
+test("workers: --reload restarts after a file changes; a change that does not load keeps the error and waits", {
+  timeout: 90_000,
+}, async () => {
+  const appDir = join(dir, "reloading");
+  mkdirSync(join(appDir, "node_modules"), { recursive: true });
+  const version = (v: string) =>
+    `import process from "node:process";
+export default () => new Response("${v} " + process.pid);
+`;
+  writeFileSync(join(appDir, "app.ts"), version("v1"));
+  const cli = spawnCli(["--reload", "--listen=127.0.0.1:0", "app.ts"], appDir);
+  try {
+    await cli.waitFor(/1 worker serving \(pid (\d+)\)/);
+    const port = Number(cli.stderr().match(/Serving on http:\/\/127\.0\.0\.1:(\d+)/)?.[1]);
+    const get = async () => bodyOf(await roundTrip({ host: "127.0.0.1", port })).split(" ")[0];
+    assert.equal(await get(), "v1");
+
+    // node_modules is not watched.
+    let from = cli.stderr().length;
+    writeFileSync(join(appDir, "node_modules", "dep.ts"), "export {};\n");
+    await sleep(600);
+    assert.doesNotMatch(cli.stderr().slice(from), /reloading/);
+
+    from = cli.stderr().length;
+    writeFileSync(join(appDir, "app.ts"), version("v2"));
+    await cli.waitFor(/Restarted: 1 worker serving/, 30_000, from);
+    assert.equal(await get(), "v2");
+
+    from = cli.stderr().length;
+    writeFileSync(join(appDir, "app.ts"), `throw new Error("half-written (marker 93b2)");\n`);
+    await cli.waitFor(/before serving; waiting for a change to reload/, 30_000, from);
+    assert.match(cli.stderr().slice(from), /half-written \(marker 93b2\)/);
+    assert.equal(await get(), "v2", "the last good version keeps serving");
+
+    from = cli.stderr().length;
+    writeFileSync(join(appDir, "app.ts"), version("v3"));
+    await cli.waitFor(/Restarted: 1 worker serving/, 30_000, from);
+    assert.equal(await get(), "v3");
+    cli.signal("SIGTERM");
+    assert.equal((await cli.exited).code, 0, cli.stderr());
+  } finally {
+    cli.child.kill("SIGKILL");
+  }
+});
