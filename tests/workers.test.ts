@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { roundTrip, sleep } from "./_helpers.ts";
 import { alive, type RunningCli, spawnCli } from "./support/cli.ts";
@@ -15,6 +16,7 @@ let dir = "";
 // Every app answers with the pid of the process that served it.
 const PID_APP = `import process from "node:process";
 export default () => new Response(String(process.pid));
+export const forever = () => new Promise(() => {});
 `;
 
 before(() => {
@@ -31,7 +33,7 @@ function bodyOf(raw: string): string {
 
 /** Sends requests on fresh connections until `want` distinct pids answered (at most `max` requests). */
 async function pidsSeen(target: Target, want: number, max = 60): Promise<Set<string>> {
-  const to = "path" in target ? { path: target.path } : { host: "127.0.0.1", port: target.port };
+  const to = "path" in target ? { path: target.path } : { host: target.host ?? "127.0.0.1", port: target.port };
   const seen = new Set<string>();
   for (let i = 0; i < max && seen.size < want; i++) seen.add(bodyOf(await roundTrip(to)));
   return seen;
@@ -70,14 +72,39 @@ async function waitDead(pid: string, ms = 10_000): Promise<void> {
   }
 }
 
-test("workers: two workers answer over TCP (distinct pids, not the supervisor's); SIGTERM ends all, status 0", {
-  timeout: 60_000,
-}, async () => {
-  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
-  assert.equal(new Set(pids).size, 2);
-  assert.ok(!pids.includes(String(cli.child.pid)), "the supervisor serves nothing itself");
-  assert.deepEqual([...await pidsSeen({ port }, 2)].sort(), [...pids].sort());
-  await stopWith0(cli, pids);
+test(
+  "workers: two workers answer on each of two TCP listeners (distinct pids, not the supervisor's); SIGTERM ends all, status 0",
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    const args = ["--workers=2", "--listen=127.0.0.1:0", "--listen=127.0.0.2:0", "app.ts"];
+    const { cli, pids } = await startWorkers(args, 2);
+    assert.equal(new Set(pids).size, 2);
+    assert.ok(!pids.includes(String(cli.child.pid)), "the supervisor serves nothing itself");
+    const listeners = [...cli.stderr().matchAll(/Serving on http:\/\/(127\.0\.0\.[12]):(\d+)/g)];
+    assert.deepEqual(listeners.map((m) => m[1]), ["127.0.0.1", "127.0.0.2"], cli.stderr());
+    for (const [, host, port] of listeners) {
+      assert.deepEqual([...await pidsSeen({ host, port: Number(port) }, 2)].sort(), [...pids].sort());
+    }
+    await stopWith0(cli, pids);
+  },
+);
+
+test("workers: a second SIGTERM ends the workers at once, status 1", { timeout: 60_000 }, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts:forever"], 2);
+  // A request that never ends holds its worker in a graceful stop.
+  const socket = connect({ host: "127.0.0.1", port });
+  socket.on("error", () => {});
+  socket.write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  await sleep(300);
+  cli.signal("SIGTERM");
+  await sleep(300);
+  assert.equal(cli.child.exitCode, null, "still stopping gracefully");
+  cli.signal("SIGTERM");
+  assert.equal((await cli.exited).code, 1, cli.stderr());
+  for (const pid of pids) await waitDead(pid, 5000);
+  socket.destroy();
 });
 
 test("workers: two workers over a unix socket; its mode is --unix-socket-perms; removed at the end", {

@@ -9,8 +9,8 @@
 import { connect, type Socket } from "node:net";
 import { latin1, type ParsedResponse, parseResponses } from "../_helpers.ts";
 
-/** Where to send: a TCP port on 127.0.0.1, or a unix socket. */
-export type Target = { port: number } | { path: string };
+/** Where to send: a TCP port on a loopback address (default 127.0.0.1), or a unix socket. */
+export type Target = { host?: string; port: number } | { path: string };
 
 /** What the load saw. */
 export interface LoadReport {
@@ -40,7 +40,8 @@ export interface LoadOptions {
 }
 
 function open(target: Target): Socket {
-  return "path" in target ? connect({ path: target.path }) : connect({ host: "127.0.0.1", port: target.port });
+  if ("path" in target) return connect({ path: target.path });
+  return connect({ host: target.host ?? "127.0.0.1", port: target.port });
 }
 
 /** One connection's side: send a request, wait for its whole response (or the connection's end). */
