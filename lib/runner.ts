@@ -23,7 +23,7 @@ import {
 } from "./adjustments.ts";
 import type { App, Handler, Server } from "./types.ts";
 import { consoleLogger } from "./utilities.ts";
-import { handleWorkerSignals, runSupervisor, serverOptions, wantsSupervisor } from "./supervisor/command.ts";
+import { runSupervisor, serverOptions, wantsSupervisor } from "./supervisor/command.ts";
 import { isWorker } from "./supervisor/protocol.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -524,9 +524,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     io.stderr(errorLine(error) + "\n");
     return 1;
   }
-  if (isWorker()) {
-    handleWorkerSignals(server); // the supervisor prints where it serves
-  } else {
+  // A worker leaves both to its supervisor: it prints where it serves, and it decides on signals.
+  if (!isWorker()) {
     for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
     handleSignals(server);
   }

@@ -124,17 +124,44 @@ test("workers: two workers over a unix socket; its mode is --unix-socket-perms; 
   assert.equal(existsSync(path), false, "the socket file is removed");
 });
 
-test("workers: a worker killed with SIGKILL is replaced", { timeout: 60_000 }, async () => {
+test("workers: a worker killed with SIGKILL is replaced; what it held is closed, nothing hangs", {
+  timeout: 60_000,
+}, async () => {
   const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  const load = steadyLoad({ port }, { fresh: 3, keepAlive: 1, maxMs: 30_000 });
+  await sleep(300);
   const from = cli.stderr().length;
   process.kill(Number(pids[0]), "SIGKILL");
   const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
+  await sleep(300);
+  const report = await load.stop();
+  // Only the connections the dead worker had can fail, and they fail at once: none waits for ever.
+  for (const failure of report.failures) assert.match(failure, /connection closed before the response/);
+  assert.ok(report.failures.length <= 8, report.failures.join("\n"));
   const fresh = match[1];
   assert.ok(!pids.includes(fresh));
   assert.match(cli.stderr().slice(from), new RegExp(`Worker ${pids[0]} was killed by SIGKILL; replacing it`));
   const seen = await pidsSeen({ port }, 2);
   assert.deepEqual([...seen].sort(), [fresh, pids[1]].sort());
   await stopWith0(cli, [fresh, pids[1]]);
+});
+
+test("workers: a worker sent SIGTERM is retired and replaced; a steady client sees no failure", {
+  timeout: 60_000,
+}, async () => {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  const load = steadyLoad({ port }, { fresh: 2, keepAlive: 2, maxMs: 30_000 });
+  await sleep(300);
+  const from = cli.stderr().length;
+  process.kill(Number(pids[0]), "SIGTERM");
+  const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
+  assert.match(cli.stderr().slice(from), new RegExp(`Worker ${pids[0]} was asked to stop; replacing it`));
+  await waitDead(pids[0]);
+  await sleep(300);
+  const report = await load.stop();
+  assert.deepEqual(report.failures, []);
+  assert.ok(report.bodies.has(match[1]), "the replacement serves");
+  await stopWith0(cli, [pids[1], match[1]]);
 });
 
 test("workers: SIGHUP under steady fresh and keep-alive clients replaces every worker, no request fails", {

@@ -97,6 +97,14 @@ class WorkerEnd {
     process.on("message", (message: ToWorker, socket?: Socket) => this.#onMessage(message, socket));
     // The supervisor is gone (killed, or exited): finish what we have and go too.
     process.on("disconnect", () => this.#requestStop());
+    // SIGTERM (a user, a process manager): ask the supervisor to retire us, so that nothing it
+    // sends meanwhile is lost. Its own signals reach us too when they go to the whole process
+    // group (a Ctrl-C, a hang-up): the supervisor decides what the workers do.
+    process.on("SIGTERM", () => {
+      if (process.connected) send({ t: "closing" });
+      else this.#requestStop();
+    });
+    for (const signal of ["SIGINT", "SIGHUP", "SIGTTIN", "SIGTTOU"] as const) process.on(signal, () => {});
     // The channel must not keep a finished worker alive; the servers' own timers do while serving.
     (process.channel as { unref?: () => void } | undefined)?.unref?.();
   }

@@ -96,7 +96,7 @@ export class Arbiter {
     const workers = this.#workers;
     for (let tries = 0; tries < workers.length; tries++) {
       const worker = workers[this.#next++ % workers.length];
-      if (worker.state === "serving" && worker.send(index, socket)) return;
+      if (worker.state === "serving" && worker.accepting && worker.send(index, socket)) return;
     }
     this.#pending.push({ index, socket });
   }
@@ -159,7 +159,7 @@ export class Arbiter {
     this.#stopping = true;
     this.#clearRespawn();
     this.#flushPending();
-    for (const worker of this.#pending.splice(0)) worker.socket.destroy();
+    for (const pending of this.#pending.splice(0)) pending.socket.destroy();
     for (const worker of this.#workers.slice()) worker.retire();
     this.#checkDone();
   }
@@ -180,6 +180,7 @@ export class Arbiter {
       args: this.#init.args,
       table: this.#table,
       onBack: (index, socket) => this.route(index, socket),
+      onClosing: (worker) => this.#closing(worker),
     });
     this.#workers.push(worker);
     worker.ready.then(() => {
@@ -205,6 +206,15 @@ export class Arbiter {
       this.#scheduleFillUp(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.#deaths - 1)));
     }
     // A retiring worker that exits is what was asked for; TTOU or a restart already replaced it.
+  }
+
+  /** A worker was sent SIGTERM: it finishes what it has, and a new one takes its place at once. */
+  #closing(worker: WorkerProcess): void {
+    if (worker.state === "retiring") return;
+    worker.retire();
+    if (this.#stopping) return;
+    this.#log("info", `Worker ${worker.pid} was asked to stop; replacing it`);
+    this.#fillUp();
   }
 
   #bootFailed(worker: WorkerProcess, exit: WorkerExit): void {

@@ -5,9 +5,7 @@
  *
  * @module
  */
-import process from "node:process";
 import type { Logger, ServeOptions } from "../adjustments.ts";
-import type { Server } from "../types.ts";
 import { isWorker } from "./protocol.ts";
 
 /** True when these options make this process a supervisor rather than a server. */
@@ -40,15 +38,4 @@ export async function runSupervisor(options: ServeOptions, argv: readonly string
 export function serverOptions(options: ServeOptions): ServeOptions {
   const { workers: _workers, reload: _reload, ...rest } = options;
   return rest;
-}
-
-/**
- * A worker's signals. SIGTERM stops it gracefully (a process manager or a
- * user may send it; the supervisor replaces it). The supervisor's signals
- * are ignored: a Ctrl-C or a hang-up reaches the whole process group, and
- * the supervisor decides what the workers do.
- */
-export function handleWorkerSignals(server: Server): void {
-  process.on("SIGTERM", () => void server.shutdown().catch(() => server.close()));
-  for (const signal of ["SIGINT", "SIGHUP", "SIGTTIN", "SIGTTOU"] as const) process.on(signal, () => {});
 }

@@ -54,5 +54,7 @@ export type ToWorker =
 export type FromWorker =
   /** The worker serves every listener: route connections to it. */
   | { t: "ready" }
+  /** The worker was sent SIGTERM: the supervisor retires it (a `stop` comes back) and starts a replacement. */
+  | { t: "closing" }
   /** A connection the worker can no longer serve (it is stopping); the socket is the handle. */
   | { t: "back"; l: number };

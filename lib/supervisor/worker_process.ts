@@ -29,6 +29,8 @@ export interface WorkerCommand {
   table: readonly HandedListener[];
   /** Gets a socket a worker handed back unserved (it was stopping). */
   onBack(index: number, socket: Socket): void;
+  /** A worker asks to be retired (it was sent SIGTERM). */
+  onClosing(worker: WorkerProcess): void;
 }
 
 /** A forked worker. */
@@ -38,18 +40,27 @@ export class WorkerProcess {
   state: WorkerState = "booting";
   /** Connections handed over so far. */
   sent = 0;
+  /** False once the worker handed a connection back: it is stopping on its own (a SIGTERM sent to it). */
+  accepting = true;
   /** Resolves when the worker serves; rejects with how it ended if it exits before. */
   readonly ready: Promise<void>;
   /** Resolves when the process has exited. */
   readonly exited: Promise<WorkerExit>;
   readonly #child: ChildProcess;
+  readonly #command: WorkerCommand;
+  /** Sockets handed to the channel whose message is not written yet, with their listener. */
+  readonly #unwritten = new Map<Socket, number>();
 
   constructor(command: WorkerCommand) {
+    this.#command = command;
     const env = { ...process.env, [WORKER_ENV]: JSON.stringify(command.table) };
     this.#child = fork(command.script, command.args.slice(), { env, stdio: ["inherit", "inherit", "inherit", "ipc"] });
     this.pid = this.#child.pid ?? 0;
     this.exited = new Promise<WorkerExit>((resolve) => {
-      this.#child.once("exit", (code, signal) => resolve({ code, signal }));
+      this.#child.once("exit", (code, signal) => {
+        this.#rescueUnwritten();
+        resolve({ code, signal });
+      });
       // A fork that could not even start (no such runtime) exits nowhere else.
       this.#child.once("error", () => resolve({ code: 127, signal: null }));
     });
@@ -58,7 +69,10 @@ export class WorkerProcess {
         if (message.t === "ready" && this.state === "booting") {
           this.state = "serving";
           resolve();
+        } else if (message.t === "closing") {
+          command.onClosing(this);
         } else if (message.t === "back" && socket !== undefined) {
+          this.accepting = false;
           command.onBack(message.l, socket);
         }
       });
@@ -67,12 +81,23 @@ export class WorkerProcess {
     this.ready.catch(() => {}); // whoever cares awaits it; an early exit is also seen through `exited`
   }
 
-  /** Hands a connection over. False when the channel is gone (the socket is still ours then). */
+  /**
+   * Hands a connection over. False when the channel is gone (the socket is
+   * still ours then). The socket is sent with `keepOpen` and our copy closed
+   * once the message is written: until then it is ours, and if the worker
+   * dies first it goes to another worker instead of hanging here (a handle
+   * queued behind another is otherwise neither delivered nor closed).
+   */
   send(index: number, socket: Socket): boolean {
     if (!this.#child.connected) return false;
     this.sent++;
     const message: ToWorker = { t: "conn", l: index };
-    this.#child.send(message, socket);
+    this.#unwritten.set(socket, index);
+    this.#child.send(message, socket, { keepOpen: true }, (error) => {
+      if (!this.#unwritten.delete(socket)) return;
+      if (error) this.#command.onBack(index, socket);
+      else socket.destroy(); // the worker has its own descriptor; this only drops ours
+    });
     return true;
   }
 
@@ -88,6 +113,13 @@ export class WorkerProcess {
     }
     const message: ToWorker = { t: "stop", sent: this.sent };
     this.#child.send(message);
+  }
+
+  /** Sockets never written to a worker that is gone are still whole: another worker serves them. */
+  #rescueUnwritten(): void {
+    const left = [...this.#unwritten];
+    this.#unwritten.clear();
+    for (const [socket, index] of left) this.#command.onBack(index, socket);
   }
 
   /** Ends the process at once. */
