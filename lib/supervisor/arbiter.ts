@@ -77,8 +77,8 @@ export class Arbiter {
 
   /**
    * Starts `workers` processes at once, serving the supervisor's listeners
-   * `table`, and resolves when all serve. Rejects
-   * (and the arbiter stops, unless it keeps going) when one fails to boot.
+   * `table`, and resolves when all serve. Rejects (and the arbiter stops,
+   * unless it keeps going) when one fails to boot.
    */
   async start(table: readonly HandedListener[]): Promise<void> {
     this.#table = table;
@@ -131,6 +131,9 @@ export class Arbiter {
       old.shift()?.retire();
     }
     for (const worker of old) worker.retire();
+    // A worker that died meanwhile was replaced as well: keep no more than wanted.
+    const live = this.#workers.filter((w) => w.state !== "retiring");
+    for (const worker of live.slice(0, Math.max(0, live.length - this.#target))) worker.retire();
     this.#log("info", `Restarted: ${this.#summary()}`);
   }
 
