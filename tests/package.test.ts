@@ -11,7 +11,7 @@ import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE } from "../lib/adjustments.ts";
-import { flagSynopsis } from "../lib/runner.ts";
+import { flagSynopsis } from "../lib/cli/help.ts";
 import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -93,11 +93,11 @@ test("package: the tarball holds JavaScript only, with the bin, exports and vers
   assert.equal(pkg.exports["."], "./mod.js");
   assert.equal(pkg.dependencies, undefined);
   assert.ok(readFileSync(join(pkgDir, "cli.js"), "utf8").startsWith("#!/usr/bin/env node\n"));
-  for (const file of ["mod.js", "lib/runner.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
+  for (const file of ["mod.js", "lib/cli/main.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
     assert.ok(existsSync(join(pkgDir, file)), file);
   }
   assert.ok(!existsSync(join(pkgDir, "mod.ts")));
-  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "runner.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
+  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "cli", "main.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
 });
 
 test("package: the installed bin prints --help and --version under Node", async () => {
