@@ -14,7 +14,7 @@ import { AppLoadError, UsageError } from "../lib/cli/errors.ts";
 import { flagSynopsis, helpText, VERSION } from "../lib/cli/help.ts";
 import { loadApp, resolveModule, splitAppSpec } from "../lib/cli/load.ts";
 import type { App, ServeInfo } from "../lib/types.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "cli.ts");

@@ -5,8 +5,10 @@
 // `node scripts/differential.ts [--write]`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CASES, pool, send, startOurs } from "../scripts/differential.ts";
-import { exchange, startServer } from "./_helpers.ts";
+import { pool, send, startOurs } from "./support/differential.ts";
+import { CASES } from "./support/differential_corpus.ts";
+import { exchange } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
 
 test("differential: the corpus is large enough and its ids are unique", () => {
   assert.ok(CASES.length >= 60, `${CASES.length} cases`);

@@ -7,17 +7,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
-import {
-  checkAccepted,
-  checkStream,
-  latin1,
-  mutatedProperty,
-  noiseProperty,
-  referenceChunked,
-  type RequestOutcome,
-  runStream,
-  validProperty,
-} from "../scripts/fuzz.ts";
+import { latin1 } from "./support/bytes.ts";
+import { checkStream, mutatedProperty, noiseProperty, validProperty } from "./support/fuzz_properties.ts";
+import { type RequestOutcome, runStream } from "./support/parser_harness.ts";
+import { checkAccepted, referenceChunked } from "./support/parser_reference.ts";
 import type { ParserLimits, RequestHead } from "../lib/parser.ts";
 
 const LIMITS: ParserLimits = { maxRequestHeaderSize: 8192, maxRequestBodySize: 1 << 20 };

@@ -12,7 +12,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE } from "../lib/adjustments.ts";
 import { flagSynopsis } from "../lib/cli/help.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
