@@ -2,10 +2,10 @@
 // JavaScript, `npm pack` packs it, `npm install --offline` installs the
 // tarball into a temporary project, and its `waitress-serve` bin runs under
 // Node (the shebang), npx, bunx and the runtime running this test.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
@@ -59,13 +59,18 @@ function serveOnce(cmd: string, args: readonly string[], cwd: string, path: stri
 }
 
 /** Builds, packs and installs the package once per test file; every test shares it. */
+const PACKAGE_DIR = mkdtempSync(join(tmpdir(), "waitress-npm-"));
+after(() => rmSync(PACKAGE_DIR, { recursive: true, force: true }));
 const installed: Promise<string> = (async () => {
-  const dir = mkdtempSync(join(tmpdir(), "waitress-npm-"));
-  const build = await run(NODE, [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(dir, "pkg")}`, "--pack"], ROOT);
+  const build = await run(
+    NODE,
+    [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(PACKAGE_DIR, "pkg")}`, "--pack"],
+    ROOT,
+  );
   assert.equal(build.code, 0, build.stderr);
   const tarball = build.stdout.trim().split("\n").at(-1)!;
   assert.ok(existsSync(tarball), `no tarball at ${tarball}`);
-  const project = join(dir, "project");
+  const project = join(PACKAGE_DIR, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(
