@@ -1,4 +1,4 @@
-// The differential corpus of scripts/differential.ts, run against our server
+// The differential corpus (tests/support/differential_corpus.ts), run against our server
 // only: every case must get exactly the answers its `expect` records (which
 // are also the "ours" column of docs/differential.md), so the report cannot
 // drift from behaviour. The comparison with node:http itself is

@@ -1,4 +1,4 @@
-// Parser fuzzing, bounded for CI: the properties of scripts/fuzz.ts (valid
+// Parser fuzzing, bounded for CI: the properties of tests/support/fuzz_properties.ts (valid
 // pipelines, mutated pipelines, noise) for about a second each, plus fixed
 // adversarial inputs for the no-hang property and checks that the reference
 // oracle itself catches what it should. The long run is

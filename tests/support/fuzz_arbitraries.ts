@@ -7,20 +7,16 @@
  * @module
  */
 import fc from "fast-check";
-import type { ParserLimits } from "../../lib/parser.ts";
+import type { ParserLimits, RequestHead } from "../../lib/parser.ts";
 import { concatBytes, latin1, toLatin1 } from "./bytes.ts";
 import type { Delivery } from "./parser_harness.ts";
 
 /** A generated valid request and what the parser must make of it. */
-export interface RequestModel {
+export interface RequestModel
+  extends Pick<RequestHead, "method" | "target" | "version" | "headers" | "contentLength" | "chunked"> {
+  /** The request on the wire. */
   bytes: Uint8Array;
-  method: string;
-  target: string;
-  version: "1.0" | "1.1";
-  /** Expected head.headers. */
-  headers: string[];
-  contentLength: number;
-  chunked: boolean;
+  /** The body the parser must deliver, as latin-1 text. */
   body: string;
 }
 
