@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OptionError, serve, supervise } from "../mod.ts";
 import { watchTree } from "../lib/supervisor/watch.ts";
-import { roundTrip, sleep } from "./_helpers.ts";
+import { roundTrip } from "./support/raw_client.ts";
+import { sleep } from "./support/time.ts";
 import { alive, ROOT, runtimeCommand } from "./support/cli.ts";
 import { spawn } from "node:child_process";
 

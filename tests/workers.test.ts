@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { roundTrip, sleep } from "./_helpers.ts";
+import { roundTrip } from "./support/raw_client.ts";
+import { sleep } from "./support/time.ts";
 import { alive, type RunningCli, spawnCli } from "./support/cli.ts";
 import { steadyLoad, type Target } from "./support/load.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sleep } from "./_helpers.ts";
+import { sleep } from "./support/time.ts";
 import { alive, spawnCli } from "./support/cli.ts";
 import { steadyLoad } from "./support/load.ts";
 import { nginxSkip, startNginx } from "./support/nginx.ts";

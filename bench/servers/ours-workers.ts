@@ -21,5 +21,6 @@ if (workers > 1 && !isWorker()) {
   const server = serve(handler, options);
   await server.ready;
   // A worker's supervisor stops it; on its own it exits on a signal, as ours.ts does.
-  if (!isWorker()) for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
+  const exit = () => process.exit(0);
+  if (!isWorker()) process.on("SIGINT", exit).on("SIGTERM", exit);
 }

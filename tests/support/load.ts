@@ -7,7 +7,8 @@
  * count, loopback only.
  */
 import { connect, type Socket } from "node:net";
-import { latin1, type ParsedResponse, parseResponses } from "../_helpers.ts";
+import { latin1 } from "./bytes.ts";
+import { type ParsedResponse, parseResponses } from "./responses.ts";
 
 /** Where to send: a TCP port on a loopback address (default 127.0.0.1), or a unix socket. */
 export type Target = { host?: string; port: number } | { path: string };
