@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { isHostPort } from "./parser.ts";
-import { isFieldText } from "./utilities.ts";
+import { isFieldText, isHostPort } from "./grammar.ts";
 
 /** Logs what the server has to say (waitress logs through Python's `logging`). */
 export interface Logger {

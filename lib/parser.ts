@@ -9,21 +9,35 @@
  *
  * @module
  */
-import { type BodySink, bodyTooLarge, ChunkedReceiver, FixedLengthReceiver, TOKEN_CHARS } from "./receiver.ts";
+import {
+  badRequest,
+  bodyTooLarge,
+  headersTooLarge,
+  type HttpError,
+  notImplemented,
+  versionNotSupported,
+} from "./errors.ts";
+import {
+  authorityEnd,
+  COLON,
+  CR,
+  decodeLatin1,
+  invalidFieldTextAt,
+  isDigit,
+  isHostPort,
+  isWhitespace,
+  LF,
+  parseContentLength,
+  parseTokenList,
+  schemeLength,
+  SLASH,
+  SP,
+  TOKEN_CHARS,
+} from "./grammar.ts";
+import { type BodySink, ChunkedReceiver, FixedLengthReceiver } from "./receiver.ts";
 
 export type { BodySink } from "./receiver.ts";
-
-/** An error answer decided by the parser (the channel sends it and closes). */
-export interface HttpError {
-  /** Status code: 400, 413, 431, 501 or 505. */
-  status: number;
-  /** Reason phrase for the status line. */
-  reason: string;
-  /** Human-readable explanation for the error page body. */
-  detail: string;
-  /** version for the error's status line: the request's if its request line parsed, else "1.0" */
-  version: "1.0" | "1.1";
-}
+export type { HttpError } from "./errors.ts";
 
 /** The limits the parser enforces (waitress's max_request_header_size / max_request_body_size). */
 export interface ParserLimits {
@@ -59,12 +73,6 @@ export interface RequestHead {
   host: string | null;
 }
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
-const SLASH = 47;
 const UNDERSCORE = 95;
 
 // Parser phases.
@@ -72,10 +80,6 @@ const BLANK_LINES: number = 0;
 const HEAD: number = 1;
 const BODY: number = 2;
 const DONE: number = 3;
-
-function badRequest(detail: string, version: "1.0" | "1.1"): HttpError {
-  return { status: 400, reason: "Bad Request", detail, version };
-}
 
 /**
  * Finds the end of a request head: the index just after the first CRLFCRLF
@@ -101,35 +105,6 @@ export function findHeadEnd(bytes: Uint8Array, from: number, to: number): number
     }
   }
   return -1;
-}
-
-const utf8 = new TextDecoder();
-
-/** node:buffer's Buffer, seen only through the method used here. */
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
-
-/**
- * Decodes `bytes[start, end)` as ISO-8859-1 (every byte to the code point of
- * the same value). TextDecoder("latin1") is windows-1252 and maps 0x80-0x9F
- * elsewhere, so: a native UTF-8 decode, which equals latin-1 when the bytes
- * are pure ASCII (any other byte either shortens the string or yields
- * U+FFFD), and String.fromCharCode in slices otherwise.
- */
-export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
-  // Node and Bun hand sockets' bytes over as Buffers, whose latin1Slice is a
-  // true ISO-8859-1 decode with no view to allocate.
-  const latin1Slice = (bytes as Partial<Latin1Slicer>).latin1Slice;
-  if (typeof latin1Slice === "function") return latin1Slice.call(bytes, start, end);
-  const view = bytes.subarray(start, end);
-  const ascii = utf8.decode(view);
-  if (ascii.length === view.length && ascii.indexOf("\uFFFD") === -1) return ascii;
-  let out = "";
-  for (let i = 0; i < view.length; i += 4096) {
-    out += String.fromCharCode.apply(null, view.subarray(i, i + 4096) as unknown as number[]);
-  }
-  return out;
 }
 
 /**
@@ -219,14 +194,7 @@ export class RequestParser {
 
   #tooLarge(consumed: number): number {
     this.#headerBytes = this.#limits.maxRequestHeaderSize + 1;
-    const max = this.#limits.maxRequestHeaderSize;
-    // waitress answers 431 with an HTTP/1.0 status line, whatever the request said.
-    return this.#fail({
-      status: 431,
-      reason: "Request Header Fields Too Large",
-      detail: `exceeds max_header of ${max}`,
-      version: "1.0",
-    }, consumed);
+    return this.#fail(headersTooLarge(this.#limits.maxRequestHeaderSize), consumed);
   }
 
   /**
@@ -416,25 +384,12 @@ function parseRequestLine(s: string, end: number): RequestLine | HttpError {
   if (lowerCase) return badRequest(`Malformed HTTP method "${method}"`, "1.0");
   const major = s.charCodeAt(versionAt + 5) - 0x30;
   const minor = s.charCodeAt(versionAt + 7) - 0x30;
-  if (major !== 1 || minor > 1) {
-    // RFC 9112 section 2.3: answer with the highest version we support whose
-    // major is at most the request's.
-    return {
-      status: 505,
-      reason: "HTTP Version Not Supported",
-      detail: `HTTP/${major}.${minor} is not supported`,
-      version: major >= 1 ? "1.1" : "1.0",
-    };
-  }
+  if (major !== 1 || minor > 1) return versionNotSupported(major, minor);
   const version = minor === 1 ? "1.1" : "1.0";
   const target = s.slice(sp + 1, targetEnd);
   // waitress: raw non-ASCII bytes in the target are "Bad URI" (with the request's version).
   if (nonAscii || !isTargetFormAllowed(method, target)) return badRequest("Bad URI", version);
   return { method, target, version };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
 }
 
 /** `HTTP/` DIGIT "." DIGIT at `s[at, at + 8)` (RFC 9112 section 2.3; the name is case-sensitive). */
@@ -455,88 +410,21 @@ function isTargetFormAllowed(method: string, target: string): boolean {
   return isAbsoluteForm(target);
 }
 
-function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
 /**
  * `scheme "://" authority ...` with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 section 3.1),
  * and an authority that is a host, with an optional port. RFC 9110 section 4.2.1: an http URI has a non-empty
  * host; section 4.2.4: userinfo ("user@") is to be treated as an error (it hides the real authority).
  */
 function isAbsoluteForm(target: string): boolean {
-  if (!isAlpha(target.charCodeAt(0))) return false;
-  for (let i = 1; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    if (c === COLON) return target.startsWith("//", i + 1) && isTargetAuthority(target, i + 3);
-    if (!isAlpha(c) && !isDigit(c) && c !== 0x2b && c !== 0x2d && c !== 0x2e) return false;
-  }
-  return false;
-}
-
-/** Where the authority of an absolute-form target that starts at `start` ends: the first "/", "?", "#", or the end. */
-export function authorityEnd(target: string, start: number): number {
-  let end = start;
-  while (end < target.length) {
-    const c = target.charCodeAt(end);
-    if (c === SLASH || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
-    end++;
-  }
-  return end;
+  const colon = schemeLength(target);
+  return colon > 0 && target.charCodeAt(colon) === COLON && target.startsWith("//", colon + 1) &&
+    isTargetAuthority(target, colon + 3);
 }
 
 /** The authority of an absolute-form target, from `start` on: a non-empty host[:port]. */
 function isTargetAuthority(target: string, start: number): boolean {
   const end = authorityEnd(target, start);
   return end > start && isHostPort(target.slice(start, end), false);
-}
-
-/** RFC 3986 unreserved / sub-delims, plus "%" (pct-encoded is checked separately): the reg-name alphabet. */
-const REG_NAME_CHARS: Uint8Array = (() => {
-  const table = new Uint8Array(256);
-  const extra = "-._~!$&'()*+,;=%";
-  for (let c = 0; c < 128; c++) {
-    if (isAlpha(c) || isDigit(c) || extra.includes(String.fromCharCode(c))) table[c] = 1;
-  }
-  return table;
-})();
-
-function isHexDigit(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-/**
- * `uri-host [ ":" port ]` (RFC 9110 section 7.2, RFC 3986 section 3.2.2):
- * a bracketed IP-literal, or a reg-name / IPv4 address, then an optional
- * port of digits. `requirePort` is for CONNECT's authority-form.
- */
-export function isHostPort(value: string, requirePort: boolean): boolean {
-  let i = 0;
-  const n = value.length;
-  if (value.charCodeAt(0) === 0x5b) {
-    const close = value.indexOf("]");
-    if (close < 2) return false;
-    for (let j = 1; j < close; j++) {
-      const c = value.charCodeAt(j);
-      // IPv6 hex, ":" and "." (embedded IPv4); IPvFuture's alphabet is a subset of reg-name's plus ":".
-      if (REG_NAME_CHARS[c] !== 1 && c !== COLON) return false;
-    }
-    i = close + 1;
-  } else {
-    for (; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c === COLON) break;
-      if (REG_NAME_CHARS[c] !== 1) return false;
-      if (c === 0x25 && !(isHexDigit(value.charCodeAt(i + 1)) && isHexDigit(value.charCodeAt(i + 2)))) return false;
-    }
-    // An empty host is only ever the whole value (a Host header may be empty), never before a port.
-    if (i === 0 && (requirePort || n > 0)) return false;
-  }
-  if (i === n) return !requirePort;
-  if (value.charCodeAt(i) !== COLON) return false;
-  if (requirePort && i + 1 === n) return false;
-  for (let j = i + 1; j < n; j++) if (!isDigit(value.charCodeAt(j))) return false;
-  return true;
 }
 
 /**
@@ -555,7 +443,7 @@ function parseFieldLine(
 ): HttpError | null {
   const first = s.charCodeAt(start);
   // RFC 9112 section 5.2 lets a server reject obs-fold with 400; we do.
-  if (first === SP || first === HTAB) return badRequest("Line folding (obs-fold) is not allowed", version);
+  if (isWhitespace(first)) return badRequest("Line folding (obs-fold) is not allowed", version);
   let i = start;
   let upperCase = false;
   let underscore = false;
@@ -571,22 +459,12 @@ function parseFieldLine(
   }
   const nameEnd = i;
   i++;
-  while (i < end && (s.charCodeAt(i) === SP || s.charCodeAt(i) === HTAB)) i++;
+  while (i < end && isWhitespace(s.charCodeAt(i))) i++;
   const valueStart = i;
+  const invalidAt = invalidFieldTextAt(s, i, end);
+  if (invalidAt !== -1) return invalidFieldChar(s.charCodeAt(invalidAt), version);
   let valueEnd = end;
-  // One comparison per character on the common path: > SP and not DEL is
-  // VCHAR or obs-text (the string is latin-1, so codes stop at 0xFF).
-  for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c > SP) {
-      if (c === 0x7f) return invalidFieldChar(c, version);
-    } else if (c !== SP && c !== HTAB) {
-      return invalidFieldChar(c, version);
-    }
-  }
-  while (valueEnd > valueStart && (s.charCodeAt(valueEnd - 1) === SP || s.charCodeAt(valueEnd - 1) === HTAB)) {
-    valueEnd--;
-  }
+  while (valueEnd > valueStart && isWhitespace(s.charCodeAt(valueEnd - 1))) valueEnd--;
   if (underscore) return null; // dropped: keeps X_Foo from posing as X-Foo (waitress)
   const raw = s.slice(start, nameEnd);
   const name = upperCase ? raw.toLowerCase() : raw;
@@ -641,42 +519,7 @@ function recordFramingField(
   return null;
 }
 
-/** Splits a comma list (RFC 9110 section 5.6.1): items trimmed of SP/HTAB, lower-cased, empty ones dropped. */
-export function parseTokenList(value: string): string[] {
-  const items: string[] = [];
-  let start = 0;
-  while (start <= value.length) {
-    let end = value.indexOf(",", start);
-    if (end === -1) end = value.length;
-    let a = start;
-    let b = end;
-    while (a < b && (value.charCodeAt(a) === SP || value.charCodeAt(a) === HTAB)) a++;
-    while (b > a && (value.charCodeAt(b - 1) === SP || value.charCodeAt(b - 1) === HTAB)) b--;
-    if (b > a) items.push(value.slice(a, b).toLowerCase());
-    start = end + 1;
-  }
-  return items;
-}
-
-/**
- * Content-Length = 1*DIGIT (RFC 9110 section 8.6), nothing else (CVE-2022-24761:
- * no sign, no hex, no "_", no list). Returns -1 when invalid; a value too big
- * to represent exactly becomes Infinity, which every body limit refuses.
- */
-export function parseContentLength(value: string): number {
-  const n = value.length;
-  if (n === 0) return -1;
-  for (let i = 0; i < n; i++) if (!isDigit(value.charCodeAt(i))) return -1;
-  let first = 0;
-  while (first < n - 1 && value.charCodeAt(first) === 0x30) first++;
-  return n - first > 15 ? Infinity : Number(value.slice(first));
-}
-
 const NOT_SUPPORTED = "Transfer-Encoding requested is not supported.";
-
-function notImplemented(detail: string): HttpError {
-  return { status: 501, reason: "Not Implemented", detail, version: "1.1" };
-}
 
 /** Validates the target, Host, Transfer-Encoding and Content-Length and derives the body framing. */
 function applyFramingRules(

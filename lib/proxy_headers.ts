@@ -9,7 +9,7 @@
  * @module
  */
 import type { Adjustments, Logger } from "./adjustments.ts";
-import { isHostPort } from "./parser.ts";
+import { isHostPort, quotedStringValue } from "./grammar.ts";
 
 /** What the request looks like before proxy headers are applied. */
 export interface ProxyInput {
@@ -21,8 +21,6 @@ export interface ProxyInput {
   scheme: string;
   /** Request authority: the Host header, or `adj.serverName` when absent; may carry ":port". */
   host: string;
-  /** The listener's bound port (waitress's SERVER_PORT); kept for the caller's symmetry, not needed for the authority. */
-  serverPort: number;
   /** Flat `[name, value, ...]`, names lower-cased, as received. Never mutated. */
   headers: string[];
 }
@@ -133,19 +131,12 @@ function scan(headers: string[]): Found | null {
   return found;
 }
 
-// RFC 7230 quoted-string and quoted-pair, over latin-1 text (waitress's rfc7230.py).
-const QUOTED_STRING = /^"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"$/;
-const QUOTED_PAIR = /\\([\t \x21-\x7e\x80-\xff])/g;
-
 /** Removes valid DQUOTEs and quoted-pair escapes; null when the quoting is broken. */
 function undquote(value: string): string | null {
   const opens = value.charCodeAt(0) === 34;
   const closes = value.length > 0 && value.charCodeAt(value.length - 1) === 34;
   if (!opens && !closes) return value;
-  if (opens && closes && QUOTED_STRING.test(value)) {
-    return value.slice(1, -1).replace(QUOTED_PAIR, "$1");
-  }
-  return null;
+  return opens && closes ? quotedStringValue(value) : null;
 }
 
 /** Thrown inside the parser only; turned into a ProxyError at the boundary. */

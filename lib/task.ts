@@ -8,7 +8,8 @@
  */
 import type { Adjustments } from "./adjustments.ts";
 import type { Channel, LossWatcher } from "./channel.ts";
-import { authorityEnd, type RequestHead, type RequestParser } from "./parser.ts";
+import { authorityEnd } from "./grammar.ts";
+import type { RequestHead, RequestParser } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { abortServerRequest, ServerRequest } from "./request.ts";
 import { FastResponse } from "./response.ts";
@@ -215,7 +216,6 @@ class Task implements LossWatcher {
         remotePort: remote.port,
         scheme: adj.urlScheme,
         host: authority,
-        serverPort: this.channel.serverPort,
         headers,
       },
       adj,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "./adjustments.ts";
+import { isFieldText } from "./grammar.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -104,14 +105,6 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
 /** The reason phrase for a status code, or "Unknown" for codes without one. */
 export function reasonPhrase(status: number): string {
   return REASON_PHRASES[status] ?? "Unknown";
-}
-
-/** HTAB / SP / VCHAR / obs-text: a reason phrase (RFC 9112 4) and a field value (RFC 9110 5.5) are made of these. */
-const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** True if `text` may stand as a reason phrase or a header value: no CR, LF or other controls, nothing above 0xFF. */
-export function isFieldText(text: string): boolean {
-  return FIELD_TEXT.test(text);
 }
 
 /**

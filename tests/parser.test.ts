@@ -1,15 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  decodeLatin1,
-  findHeadEnd,
-  isHostPort,
-  parseContentLength,
-  type ParserLimits,
-  parseTokenList,
-  RequestParser,
-} from "../lib/parser.ts";
+import { decodeLatin1, isHostPort, parseContentLength, parseTokenList } from "../lib/grammar.ts";
+import { findHeadEnd, type ParserLimits, RequestParser } from "../lib/parser.ts";
 import { ArraySink, type ParserOutcome, parserOutcome, toLatin1 } from "../scripts/fuzz.ts";
 
 const LIMITS: ParserLimits = { maxRequestHeaderSize: 8192, maxRequestBodySize: 1 << 20 };

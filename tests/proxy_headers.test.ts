@@ -40,7 +40,6 @@ function run(headers: string[], o: Options = {}): Run {
       remotePort: o.remotePort ?? 8080,
       scheme: o.scheme ?? "http",
       host: o.host ?? "localhost:8080",
-      serverPort: 8080,
       headers: input,
     },
     adj,
