@@ -12,7 +12,8 @@
 export { serve } from "./lib/server.ts";
 export { FastResponse } from "./lib/response.ts";
 export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server, ServerStats } from "./lib/types.ts";
-export type { Logger, OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
+export type { Logger } from "./lib/logger.ts";
+export type { OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
 export { OPTION_TABLE, OptionError } from "./lib/adjustments.ts";
 
 import { isMainModule, runCli } from "./lib/runner.ts";

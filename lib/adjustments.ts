@@ -7,16 +7,6 @@
  */
 import { isFieldText, isHostPort } from "./grammar.ts";
 
-/** Logs what the server has to say (waitress logs through Python's `logging`). */
-export interface Logger {
-  /** Informational messages, such as "Serving on ...". */
-  info(message: string): void;
-  /** Something went wrong but the server carries on. */
-  warn(message: string): void;
-  /** An application or socket error. */
-  error(message: string): void;
-}
-
 /**
  * Options of `serve()`: every waitress adjustment as a camelCase field, with
  * waitress's default. The CLI flag of each is the hyphenated name

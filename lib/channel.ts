@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { Adjustments, Logger } from "./adjustments.ts";
+import type { Adjustments } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
 import { InputBuffer, OutputBuffer } from "./buffers.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { type HttpError, RequestParser } from "./parser.ts";

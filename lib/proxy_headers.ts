@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { Adjustments, Logger } from "./adjustments.ts";
+import type { Adjustments } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
 import { isHostPort, quotedStringValue } from "./grammar.ts";
 
 /** What the request looks like before proxy headers are applied. */

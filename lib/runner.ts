@@ -22,7 +22,7 @@ import {
   type ServeOptions,
 } from "./adjustments.ts";
 import type { App, Handler, Server } from "./types.ts";
-import { consoleLogger } from "./utilities.ts";
+import { consoleLogger } from "./logger.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version (deno.json is the one source of truth; package.json must agree). */

@@ -1,10 +1,9 @@
 /**
- * Small shared helpers: the cached Date header, reason phrases, the default
- * logger, error bodies, latin-1 encoding of response heads.
+ * Small shared helpers: the cached Date header, reason phrases, error
+ * bodies, latin-1 encoding of response heads.
  *
  * @module
  */
-import type { Logger } from "./adjustments.ts";
 import { isFieldText } from "./grammar.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -115,13 +114,6 @@ export function checkedStatusText(text: string): string {
   if (!isFieldText(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
   return text;
 }
-
-/** Logs to the console, prefixed like waitress's logger names. */
-export const consoleLogger: Logger = {
-  info: (message: string) => console.error(`INFO:waitress:${message}`),
-  warn: (message: string) => console.error(`WARNING:waitress:${message}`),
-  error: (message: string) => console.error(`ERROR:waitress:${message}`),
-};
 
 const encoder = new TextEncoder();
 

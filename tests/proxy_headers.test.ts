@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Logger } from "../lib/adjustments.ts";
+import type { Logger } from "../lib/logger.ts";
 import { applyProxyHeaders, type ProxyAdjustments, type ProxyError, type ProxyResult } from "../lib/proxy_headers.ts";
 
 interface Options {
