@@ -7,7 +7,8 @@
  * @module
  */
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
-import { type Adjustments, type BindTarget, resolveAdjustments } from "./adjustments.ts";
+import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
+import type { BindTarget } from "./binds.ts";
 import type { Logger } from "./logger.ts";
 import { Channel, type ChannelHost } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";

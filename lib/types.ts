@@ -4,7 +4,7 @@
  * @module
  */
 import type { Logger } from "./logger.ts";
-import type { ServeOptions } from "./adjustments.ts";
+import type { ServeOptions } from "./option_table.ts";
 import type { FastResponse } from "./response.ts";
 
 /** The peer of a request. For unix sockets hostname is "" and port 0. */
