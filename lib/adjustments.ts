@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type BindTarget, resolveBinds } from "./binds.ts";
+import { type BindOptions, type BindTarget, resolveBinds } from "./binds.ts";
 import { OPTION_NAMES, OPTION_TABLE, type OptionName, type OptionValues, type ServeOptions } from "./option_table.ts";
 import { OptionError } from "./option_values.ts";
 
@@ -35,7 +35,7 @@ export const KNOWN_PROXY_HEADERS: readonly string[] = [
 ];
 
 /** Options that only say where to listen: resolved into `binds`. */
-type BindOption = "host" | "port" | "listen" | "ipv4" | "ipv6" | "unixSocket";
+type BindOption = keyof BindOptions;
 
 /** Options accepted for compatibility with waitress that have no effect here. */
 type InertOption = "recvBytes" | "sendBytes" | "asyncoreLoopTimeout" | "asyncoreUsePoll";

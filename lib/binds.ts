@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OptionValues } from "./option_table.ts";
 import { describeOption, OptionError } from "./option_values.ts";
 
 /** One place to bind: a TCP address or a unix socket path. */
@@ -11,21 +12,8 @@ export type BindTarget =
   | { transport: "tcp"; hostname: string; port: number; ipv6Only: boolean }
   | { transport: "unix"; path: string };
 
-/** The options that say where to listen, already read; `given` says which were set. */
-export interface BindOptions {
-  /** The host option (default `0.0.0.0`). */
-  host: string;
-  /** The port option (default 8080). */
-  port: number;
-  /** The listen entries (used when `given.listen`). */
-  listen: readonly string[];
-  /** Use IPv4 addresses. */
-  ipv4: boolean;
-  /** Use IPv6 addresses. */
-  ipv6: boolean;
-  /** The unix socket path; "" for none. */
-  unixSocket: string;
-}
+/** The options that say where to listen, already read by their table rows. */
+export type BindOptions = Pick<OptionValues, "host" | "port" | "listen" | "ipv4" | "ipv6" | "unixSocket">;
 
 /**
  * Splits one `--listen` entry into host and port as waitress does: on the
