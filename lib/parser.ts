@@ -62,7 +62,6 @@ export class RequestParser {
   #blankBytes = 0;
   #buf: Uint8Array | null = null;
   #bufLength = 0;
-  #headerBytes = 0;
   #head: RequestHead | null = null;
   #body: BodySink | null = null;
   #receiver: FixedLengthReceiver | ChunkedReceiver | null = null;
@@ -104,11 +103,6 @@ export class RequestParser {
     return this.#phase === BLANK_LINES && this.#error === null;
   }
 
-  /** Size of the head as counted for the limit (blank lines before it included). */
-  get headerBytes(): number {
-    return this.#headerBytes;
-  }
-
   /**
    * Feeds `data[start..]`; returns how many of those bytes were consumed. Fewer
    * than offered means this request is complete (or failed) and the rest
@@ -136,7 +130,6 @@ export class RequestParser {
   }
 
   #tooLarge(consumed: number): number {
-    this.#headerBytes = this.#limits.maxRequestHeaderSize + 1;
     return this.#fail(headersTooLarge(this.#limits.maxRequestHeaderSize), consumed);
   }
 
@@ -162,7 +155,6 @@ export class RequestParser {
         return pos;
       }
       this.#blankBytes++;
-      this.#headerBytes = this.#blankBytes;
       if (this.#blankBytes > max) return this.#tooLarge(pos + 1);
     }
     return data.length;
@@ -215,7 +207,6 @@ export class RequestParser {
   }
 
   #parseHead(bytes: Uint8Array, start: number, end: number): void {
-    this.#headerBytes = this.#blankBytes + (end - start);
     const result = parseHead(decodeLatin1(bytes, start, end), this.#limits);
     if ("status" in result) {
       this.#fail(result, end);
