@@ -57,13 +57,6 @@ export const TOKEN_CHARS: Uint8Array = buildTable((c) =>
   isDigit(c) || isAlpha(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))
 );
 
-/**
- * Field text, indexed by byte: 1 for HTAB, SP, VCHAR and obs-text (RFC 9110
- * section 5.5), the bytes a field value and a reason phrase (RFC 9112
- * section 4) are made of; 0 for CR, LF, NUL, DEL and the other controls.
- */
-export const FIELD_TEXT: Uint8Array = buildTable((c) => c === HTAB || (c >= SP && c !== 0x7f));
-
 /** Hex digit values, indexed by byte; -1 for bytes that are not HEXDIG. */
 export const HEX_VALUES: Int8Array = (() => {
   const table = new Int8Array(256).fill(-1);
@@ -81,9 +74,20 @@ export function isWhitespace(c: number): boolean {
   return c === SP || c === HTAB;
 }
 
+/**
+ * True for field text: HTAB, SP, VCHAR and obs-text (RFC 9110 section 5.5),
+ * what a field value and a reason phrase (RFC 9112 section 4) are made of;
+ * false for CR, LF, NUL, DEL, the other controls and codes above 0xFF.
+ * Comparisons rather than a table: one per character on the common path
+ * (above SP), which is the header-value loop of every request.
+ */
+export function isFieldTextChar(c: number): boolean {
+  return c > SP ? c !== 0x7f && c <= 0xff : c === SP || c === HTAB;
+}
+
 /** The index of the first character of `s[start, end)` that is not field text, or -1 when all are. */
 export function invalidFieldTextAt(s: string, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (FIELD_TEXT[s.charCodeAt(i)] !== 1) return i;
+  for (let i = start; i < end; i++) if (!isFieldTextChar(s.charCodeAt(i))) return i;
   return -1;
 }
 
@@ -113,7 +117,7 @@ export function quotedStringEnd(s: string, i: number, end: number): number {
     const c = s.charCodeAt(i);
     if (c === DQUOTE) return i + 1;
     if (c === BACKSLASH) i++;
-    if (i >= end || FIELD_TEXT[s.charCodeAt(i)] !== 1) return -1;
+    if (i >= end || !isFieldTextChar(s.charCodeAt(i))) return -1;
   }
   return -1;
 }
