@@ -17,7 +17,7 @@ export type { OptionKind, OptionName, OptionSpec, OptionValues, ServeOptions } f
 export { OPTION_TABLE } from "./lib/option_table.ts";
 export { OptionError } from "./lib/option_values.ts";
 
-import { isMainModule, runCli } from "./lib/runner.ts";
+import { isMainModule, runCli } from "./lib/cli/main.ts";
 
 // `deno run -A mod.ts ...` (or jsr:@x/waitress) runs the command line. No
 // top-level await, so that importing the library stays synchronous.

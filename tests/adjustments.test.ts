@@ -1,14 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  normalizeUrlPrefix,
-  OPTION_TABLE,
-  OptionError,
-  type OptionSpec,
-  parseBoolean,
-  resolveAdjustments,
-  splitListenEntry,
-} from "../lib/adjustments.ts";
+import { resolveAdjustments } from "../lib/adjustments.ts";
+import { splitListenEntry } from "../lib/binds.ts";
+import { OPTION_TABLE, type OptionSpec } from "../lib/option_table.ts";
+import { normalizeUrlPrefix, OptionError, parseBoolean } from "../lib/option_values.ts";
 
 test("adjustments: defaults are waitress's", () => {
   const a = resolveAdjustments({});

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { decodeLatin1, isHostPort, parseContentLength, parseTokenList } from "../lib/grammar.ts";
 import { findHeadEnd, type ParserLimits, RequestParser } from "../lib/parser.ts";
-import { ArraySink, type ParserOutcome, parserOutcome, toLatin1 } from "../scripts/fuzz.ts";
+import { toLatin1 } from "./support/bytes.ts";
+import { ArraySink, type ParserOutcome, parserOutcome } from "./support/parser_harness.ts";
 
 const LIMITS: ParserLimits = { maxRequestHeaderSize: 8192, maxRequestBodySize: 1 << 20 };
 
