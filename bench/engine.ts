@@ -24,7 +24,7 @@
  */
 import process from "node:process";
 import { resolveAdjustments } from "../lib/adjustments.ts";
-import { Channel, type ChannelHost } from "../lib/channel.ts";
+import { Channel, type ChannelServer } from "../lib/channel.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 import { FastResponse } from "../lib/response.ts";
 import { MemoryConnection } from "../tests/support/memory_connection.ts";
@@ -80,7 +80,7 @@ class LoopbackConnection extends MemoryConnection {
 
 const inbufOverflow = option("inbuf-overflow", 0);
 const adj = resolveAdjustments(inbufOverflow > 0 ? { inbufOverflow } : {});
-const host: ChannelHost = {
+const server: ChannelServer = {
   adj,
   logger: { info() {}, warn() {}, error: (message) => console.error(message) },
   dispatcher: new Dispatcher(adj.threads),
@@ -93,7 +93,7 @@ const host: ChannelHost = {
 const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());
 ring.forEach((conn, i) => {
   conn.next = ring[(i + 1) % ring.length];
-  new Channel(conn, host, 8080);
+  new Channel(conn, server, 8080);
 });
 
 /** Runs `n` requests back to back; resolves to microseconds per request. */
