@@ -128,6 +128,19 @@ export class MemoryConnection implements Connection {
     return n;
   }
 
+  /** Everything written so far, as one array. */
+  bytes(): Uint8Array {
+    let total = 0;
+    for (const chunk of this.written) total += chunk.length;
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of this.written) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
   /** Everything written so far, one byte per character. */
   text(): string {
     let out = "";
