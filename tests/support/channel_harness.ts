@@ -54,12 +54,15 @@ export async function turns(n = 10): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Waits (a bounded number of turns) until `ready()` holds; throws with `what` if it never does. */
-export async function until(ready: () => boolean, what: string, maxTurns = 500): Promise<void> {
-  for (let i = 0; i < maxTurns; i++) {
+/** Waits until `ready()` holds, at most `ms` milliseconds; throws with `what` if it never does. */
+export async function until(ready: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; Date.now() < deadline; i++) {
     if (ready()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Event-loop turns first (promise chains, immediates), then short sleeps (timers in the app).
+    await new Promise<void>((resolve) => i < 50 ? setImmediate(resolve) : setTimeout(resolve, 1));
   }
+  if (ready()) return;
   throw new Error(`never happened: ${what}`);
 }
 
