@@ -11,7 +11,7 @@ import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
 import type { Connection } from "./socket/types.ts";
-import { runTask, type Task, type TaskHost, type TaskServer } from "./task.ts";
+import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
 
 /** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
@@ -39,7 +39,7 @@ export interface ChannelServer extends TaskServer {
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /** The state of one connection. */
-export class Channel implements TaskHost {
+export class Channel implements TaskChannel {
   readonly conn: Connection;
   readonly server: ChannelServer;
   /** Where responses go, in order. */

@@ -3,9 +3,9 @@
  * only: wait for a dispatcher slot, build the request (incoming.ts), call
  * the application, hand its Response to the response writer
  * (response_writer.ts), and give the slot back when the response is
- * produced or the connection is lost. The task talks to its connection
- * through `TaskHost` and to its server through `TaskServer`, both declared
- * here; the channel implements them.
+ * produced or the connection is lost. The task talks to its channel
+ * through `TaskChannel` and to its server through `TaskServer`, both declared
+ * here; the channel and the server implement them.
  *
  * @module
  */
@@ -49,12 +49,12 @@ export interface TaskOutput extends ResponseSink {
   whenFlushed(done: () => void): void;
 }
 
-/** What a task needs from the connection it serves (the channel). */
-export interface TaskHost extends Arrival {
+/** What a task needs from the channel (the connection) it serves. */
+export interface TaskChannel extends Arrival {
   readonly output: TaskOutput;
   /** The response must announce `Connection: close` (the connection closes after it). */
   readonly closeAfterResponse: boolean;
-  /** The application is about to be called: until `taskDone`, the host tells `task` of a connection lost. */
+  /** The application is about to be called: until `taskDone`, the channel tells `task` of a connection lost. */
   taskStarted(task: Task): void;
   /** The response is produced or abandoned; `close`: the connection must close after it. */
   taskDone(close: boolean): void;
@@ -62,16 +62,16 @@ export interface TaskHost extends Arrival {
   destroy(): void;
 }
 
-/** Serves a parsed request on `host` once `server` has a dispatcher slot for it. */
-export function runTask(server: TaskServer, host: TaskHost, parser: RequestParser): void {
-  const task = new Task(server, host, parser);
+/** Serves a parsed request on `channel` once `server` has a dispatcher slot for it. */
+export function runTask(server: TaskServer, channel: TaskChannel, parser: RequestParser): void {
+  const task = new Task(server, channel, parser);
   server.dispatcher.run(task.start);
 }
 
 /** One request, from its dispatcher slot to its response (or the loss of its connection). */
 export class Task implements ResponseJob {
   readonly server: TaskServer;
-  readonly host: TaskHost;
+  readonly channel: TaskChannel;
   readonly out: TaskOutput;
   readonly head: RequestHead;
   readonly body: InputBuffer | null;
@@ -84,10 +84,10 @@ export class Task implements ResponseJob {
   lost = false;
   #slotHeld = true;
 
-  constructor(server: TaskServer, host: TaskHost, parser: RequestParser) {
+  constructor(server: TaskServer, channel: TaskChannel, parser: RequestParser) {
     this.server = server;
-    this.host = host;
-    this.out = host.output;
+    this.channel = channel;
+    this.out = channel.output;
     this.head = parser.head as RequestHead;
     this.body = parser.body as InputBuffer | null;
     this.ident = server.adj.ident;
@@ -102,7 +102,7 @@ export class Task implements ResponseJob {
     }
     let incoming: ReturnType<typeof buildRequest>;
     try {
-      incoming = buildRequest(this.head, this.body, this.host, this.server.adj, this.logger);
+      incoming = buildRequest(this.head, this.body, this.channel, this.server.adj, this.logger);
     } catch (error) {
       this.#fail(error);
       return;
@@ -115,7 +115,7 @@ export class Task implements ResponseJob {
     const request = incoming.request;
     this.request = request;
     this.info = incoming.info;
-    this.host.taskStarted(this);
+    this.channel.taskStarted(this);
     let result: ReturnType<Handler>;
     try {
       result = this.server.handler(request as unknown as Request, incoming.info);
@@ -141,7 +141,7 @@ export class Task implements ResponseJob {
       this.#finish(true);
       return;
     }
-    writeResponse(this, response, this.host.closeAfterResponse).then(
+    writeResponse(this, response, this.channel.closeAfterResponse).then(
       (close) => this.#finish(close),
       (error) => this.#fail(error),
     );
@@ -156,7 +156,7 @@ export class Task implements ResponseJob {
     }
     this.logger.error(`Exception while serving ${this.head.target}\n${describeError(error)}`);
     if (this.headWritten) {
-      this.host.destroy();
+      this.channel.destroy();
       this.#finish(true);
       return;
     }
@@ -167,7 +167,7 @@ export class Task implements ResponseJob {
     this.#finish(true);
   }
 
-  /** The client went away while this task was being served (the host calls this between taskStarted and taskDone). */
+  /** The client went away while this task was being served (the channel calls this between taskStarted and taskDone). */
   connectionLost(reason: unknown): void {
     if (this.finished) return;
     this.lost = true;
@@ -184,7 +184,7 @@ export class Task implements ResponseJob {
     this.server.dispatcher.release();
   }
 
-  /** Response produced (or abandoned): free the slot and the body, let the host go on. */
+  /** Response produced (or abandoned): free the slot and the body, let the channel go on. */
   #finish(close: boolean): void {
     if (this.finished) return;
     this.finished = true;
@@ -197,7 +197,7 @@ export class Task implements ResponseJob {
     }
     this.request = null;
     this.#releaseSlot();
-    this.host.taskDone(close);
+    this.channel.taskDone(close);
   }
 }
 

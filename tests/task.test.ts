@@ -4,8 +4,8 @@
  * decisions (Content-Length, chunked, close), the head the engine writes,
  * bodies longer or shorter than declared, error responses, the request the
  * application sees, and the slot and `info.completed` lifecycle. The task
- * runs against its own seam: a TaskHost written here over a real Output on
- * the in-memory Connection, so what it tells its host is visible.
+ * runs against its own seam: a TaskChannel written here over a real Output on
+ * the in-memory Connection, so what it tells its channel is visible.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -14,14 +14,14 @@ import { InputBuffer } from "../lib/buffers.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 import { Output } from "../lib/output.ts";
 import { RequestParser } from "../lib/parser.ts";
-import { runTask, type Task, type TaskHost, type TaskServer } from "../lib/task.ts";
+import { runTask, type Task, type TaskChannel, type TaskServer } from "../lib/task.ts";
 import type { Handler } from "../lib/types.ts";
 import type { ParsedResponse } from "./_helpers.ts";
 import { deferred, get, responses, turns, until } from "./support/channel_harness.ts";
 import { MemoryConnection } from "./support/memory_connection.ts";
 
-/** A TaskHost that records what the task tells it. */
-class RecordingHost implements TaskHost {
+/** A TaskChannel that records what the task tells it. */
+class RecordingChannel implements TaskChannel {
   readonly conn: MemoryConnection;
   readonly output: Output;
   readonly remote = { transport: "tcp" as const, hostname: "192.0.2.7", port: 5555 };
@@ -50,7 +50,7 @@ class RecordingHost implements TaskHost {
 }
 
 interface Run {
-  host: RecordingHost;
+  channel: RecordingChannel;
   server: TaskServer & { dispatcher: Dispatcher };
   logs: string[];
   /** Waits for taskDone, then returns the one response written. */
@@ -74,16 +74,16 @@ function run(request: string, handler: Handler, options: ServeOptions = {}): Run
   const parser = new RequestParser(adj, (expected) => new InputBuffer(adj.inbufOverflow, expected));
   parser.received(new TextEncoder().encode(request), 0);
   assert.ok(parser.completed && parser.error === null, "a complete, valid request");
-  const host = new RecordingHost(options);
-  runTask(server, host, parser);
+  const channel = new RecordingChannel(options);
+  runTask(server, channel, parser);
   return {
-    host,
+    channel,
     server,
     logs,
     async response(headRequest = false) {
-      await until(() => host.done.length > 0, "taskDone");
-      host.output.uncork();
-      const all = parseAll(host.conn, headRequest);
+      await until(() => channel.done.length > 0, "taskDone");
+      channel.output.uncork();
+      const all = parseAll(channel.conn, headRequest);
       assert.equal(all.length, 1, "one response");
       return all[0];
     },
@@ -123,7 +123,7 @@ test("task: a body that ends with its first chunk gets a Content-Length, and the
   assert.equal(res.framing, "length");
   assert.equal(res.headers.get("content-length")?.[0], "5");
   assert.equal(res.headers.get("connection"), undefined);
-  assert.deepEqual(r.host.done, [false]);
+  assert.deepEqual(r.channel.done, [false]);
 });
 
 test("task: HTTP/1.1 without a length and a body still coming is chunked", async () => {
@@ -132,7 +132,7 @@ test("task: HTTP/1.1 without a length and a body still coming is chunked", async
   assert.equal(res.framing, "chunked");
   assert.equal(res.text, "abcdef");
   assert.equal(res.headers.get("content-length"), undefined);
-  assert.deepEqual(r.host.done, [false]);
+  assert.deepEqual(r.channel.done, [false]);
 });
 
 test("task: HTTP/1.0 keep-alive with an unknown length is close-delimited; with a length it stays open", async () => {
@@ -141,29 +141,29 @@ test("task: HTTP/1.0 keep-alive with an unknown length is close-delimited; with 
   assert.equal(u.framing, "close");
   assert.equal(u.text, "ab");
   assert.equal(u.headers.get("connection")?.[0], "close");
-  assert.deepEqual(unknown.host.done, [true]);
+  assert.deepEqual(unknown.channel.done, [true]);
 
   const known = run(get("/", "Connection: keep-alive\r\n", "1.0"), () => new Response("abc"));
   const k = await known.response();
   assert.equal(k.version, "1.0");
   assert.equal(k.headers.get("content-length")?.[0], "3");
   assert.equal(k.headers.get("connection")?.[0], "Keep-Alive");
-  assert.deepEqual(known.host.done, [false]);
+  assert.deepEqual(known.channel.done, [false]);
 });
 
-test("task: Connection: close from the client, from the app, or from the host closes after the response", async () => {
+test("task: Connection: close from the client, from the app, or from the channel closes after the response", async () => {
   const client = run(get("/", "Connection: close\r\n"), () => new Response("x"));
   assert.equal((await client.response()).headers.get("connection")?.[0], "close");
-  assert.deepEqual(client.host.done, [true]);
+  assert.deepEqual(client.channel.done, [true]);
 
   const app = run(get("/"), () => new Response("x", { headers: { connection: "keep-alive, close" } }));
   assert.equal((await app.response()).headers.get("connection")?.[0], "close");
-  assert.deepEqual(app.host.done, [true]);
+  assert.deepEqual(app.channel.done, [true]);
 
-  const host = run(get("/"), () => Promise.resolve(new Response("x")));
-  host.host.closeAfterResponse = true; // draining, or a later request failed to parse
-  assert.equal((await host.response()).headers.get("connection")?.[0], "close");
-  assert.deepEqual(host.host.done, [true]);
+  const channel = run(get("/"), () => Promise.resolve(new Response("x")));
+  channel.channel.closeAfterResponse = true; // draining, or a later request failed to parse
+  assert.equal((await channel.response()).headers.get("connection")?.[0], "close");
+  assert.deepEqual(channel.channel.done, [true]);
 });
 
 test("task: 204 and 304 carry no body (304 keeps its declared length); HEAD keeps the length, sends no body", async () => {
@@ -176,13 +176,13 @@ test("task: 204 and 304 carry no body (304 keeps its declared length); HEAD keep
   const nm = await notModified.response();
   assert.equal(nm.headers.get("content-length")?.[0], "10");
   assert.equal(nm.body.length, 0);
-  assert.deepEqual(notModified.host.done, [false]);
+  assert.deepEqual(notModified.channel.done, [false]);
 
   const head = run("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", () => new Response("twelve bytes"));
   const h = await head.response(true);
   assert.equal(h.headers.get("content-length")?.[0], "12");
-  assert.doesNotMatch(head.host.conn.text(), /twelve/);
-  assert.deepEqual(head.host.done, [false]);
+  assert.doesNotMatch(head.channel.conn.text(), /twelve/);
+  assert.deepEqual(head.channel.done, [false]);
 });
 
 test("task: the head: hop-by-hop headers dropped, names title-cased and sorted, Date kept, Via when the app names a Server", async () => {
@@ -212,12 +212,12 @@ test("task: a body longer than its Content-Length is cut there; a shorter one is
   const long = run(get("/"), () => new Response(slowBody("abc", "def"), { headers: { "content-length": "4" } }));
   const l = await long.response();
   assert.equal(l.text, "abcd");
-  assert.equal(long.host.conn.text().endsWith("abcd"), true, "nothing past the declared length");
-  assert.deepEqual(long.host.done, [false]);
+  assert.equal(long.channel.conn.text().endsWith("abcd"), true, "nothing past the declared length");
+  assert.deepEqual(long.channel.done, [false]);
 
   const short = run(get("/short"), () => new Response(slowBody("ab"), { headers: { "content-length": "5" } }));
-  await until(() => short.host.done.length > 0, "taskDone");
-  assert.deepEqual(short.host.done, [true]);
+  await until(() => short.channel.done.length > 0, "taskDone");
+  assert.deepEqual(short.channel.done, [true]);
   assert.ok(short.logs.some((m) => m === "WARN Application returned 2 of 5 declared bytes for /short"), short.logs[0]);
 });
 
@@ -231,7 +231,7 @@ test("task: a handler that throws gets waitress's 500 (the detail only with expo
   assert.match(p.text, /^Internal Server Error\r?\n\r?\nThe server encountered an unexpected internal server error/);
   assert.doesNotMatch(p.text, /kaboom/);
   assert.ok(plain.logs.some((m) => m.startsWith("ERROR Exception while serving /boom") && m.includes("kaboom")));
-  assert.deepEqual(plain.host.done, [true]);
+  assert.deepEqual(plain.channel.done, [true]);
 
   const exposed = await run(get("/"), () => Promise.reject(new Error("kaboom")), { exposeTracebacks: true })
     .response();
@@ -264,10 +264,10 @@ test("task: a body that fails after the head went out destroys the connection in
         },
       }),
     ));
-  await until(() => r.host.done.length > 0, "taskDone");
-  assert.equal(r.host.destroyed, true);
-  assert.deepEqual(r.host.done, [true]);
-  assert.equal((r.host.conn.text().match(/HTTP\/1\.1 /g) ?? []).length, 1, "one status line only");
+  await until(() => r.channel.done.length > 0, "taskDone");
+  assert.equal(r.channel.destroyed, true);
+  assert.deepEqual(r.channel.done, [true]);
+  assert.equal((r.channel.conn.text().match(/HTTP\/1\.1 /g) ?? []).length, 1, "one status line only");
 });
 
 test("task: the request the app sees: url prefix taken off (hit, exact, miss), slashes collapsed, absolute-form wins", async () => {
@@ -309,8 +309,8 @@ test("task: info.remoteAddr is the peer, or the trusted proxy's client; contradi
   const b = await bad.response();
   assert.equal(b.status, 400);
   assert.match(b.text, /Header "X-Forwarded-Proto" malformed\./);
-  assert.deepEqual(bad.host.done, [true]);
-  assert.equal(bad.host.started, null, "the app was never called");
+  assert.deepEqual(bad.channel.done, [true]);
+  assert.equal(bad.channel.started, null, "the app was never called");
 });
 
 test("task: the slot is held until the response is produced; info.completed waits for the flush", async () => {
@@ -320,19 +320,19 @@ test("task: the slot is held until the response is produced; info.completed wait
     completed = info.completed;
     return answer.promise;
   });
-  await until(() => r.host.started !== null, "taskStarted");
+  await until(() => r.channel.started !== null, "taskStarted");
   assert.equal(r.server.dispatcher.active, 1);
   let settled = false;
   void completed!.then(() => settled = true);
-  r.host.conn.full = true; // the client is not reading: the response stays in the output
+  r.channel.conn.full = true; // the client is not reading: the response stays in the output
   answer.resolve(new Response("x".repeat(100)));
-  await until(() => r.host.done.length > 0, "taskDone");
+  await until(() => r.channel.done.length > 0, "taskDone");
   assert.equal(r.server.dispatcher.active, 0, "the slot is free once the response is produced");
-  r.host.output.write(new Uint8Array(10)); // more output behind it, still not flushed
+  r.channel.output.write(new Uint8Array(10)); // more output behind it, still not flushed
   await turns();
   assert.equal(settled, false, "not complete while the output waits");
-  r.host.conn.drain();
-  r.host.output.drained();
+  r.channel.conn.drain();
+  r.channel.output.drained();
   await until(() => settled, "info.completed resolved after the flush");
 });
 
@@ -343,18 +343,18 @@ test("task: a lost connection frees the slot and aborts the request; an answer a
     signal = req.signal;
     return answer.promise;
   });
-  await until(() => r.host.started !== null, "taskStarted");
-  r.host.output.close();
-  r.host.started!.connectionLost(new Error("gone"));
+  await until(() => r.channel.started !== null, "taskStarted");
+  r.channel.output.close();
+  r.channel.started!.connectionLost(new Error("gone"));
   assert.equal(signal!.aborted, true);
   assert.equal(r.server.dispatcher.active, 0);
   assert.deepEqual(r.logs, ["INFO Client disconnected while serving /wait"]);
-  assert.deepEqual(r.host.done, [], "the response is still the app's to give");
+  assert.deepEqual(r.channel.done, [], "the response is still the app's to give");
   let cancelled = false;
   answer.resolve(new Response(new ReadableStream({ cancel: () => void (cancelled = true) })));
-  await until(() => r.host.done.length > 0, "taskDone");
-  assert.deepEqual(r.host.done, [true]);
+  await until(() => r.channel.done.length > 0, "taskDone");
+  assert.deepEqual(r.channel.done, [true]);
   assert.equal(cancelled, true, "the late body is cancelled");
-  assert.equal(r.host.conn.written.length, 0);
+  assert.equal(r.channel.conn.written.length, 0);
   assert.equal(r.server.dispatcher.active, 0, "the slot was given back once");
 });
