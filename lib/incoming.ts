@@ -72,9 +72,9 @@ export class RequestInfo implements ServeInfo {
 }
 
 /**
- * Builds the request and its info, or returns the message of a 400 (proxy
- * headers that contradict themselves). Throws when a proxy header handler
- * fails.
+ * Builds the request and its info, or returns the message of a 400 (a
+ * malformed trusted proxy header). Whatever it throws, the task answers
+ * with a 500.
  */
 export function buildRequest(
   head: RequestHead,
