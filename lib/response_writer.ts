@@ -16,7 +16,7 @@ import {
   putLatin1,
   serializeHead,
 } from "./response_head.ts";
-import { describeValue, latin1Bytes, utf8 } from "./utilities.ts";
+import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
 
 /** Where response bytes go (a connection's output). */
 export interface ResponseSink {
@@ -97,7 +97,7 @@ function asBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`Response body chunks must be bytes (Uint8Array), got ${describeValue(value)}`);
+  throw new TypeError(`Response body chunks must be bytes (Uint8Array), got ${describeKind(value)}`);
 }
 
 /**

@@ -17,14 +17,7 @@ import { abortServerRequest, type ServerRequest } from "./request.ts";
 import type { FastResponse } from "./response.ts";
 import { type ResponseJob, type ResponseSink, writeErrorResponse, writeResponse } from "./response_writer.ts";
 import type { Handler } from "./types.ts";
-import { describeError, describeValue } from "./utilities.ts";
-
-/** The application as a plain function. */
-export function handlerOf(app: { fetch: Handler } | Handler): Handler {
-  if (typeof app === "function") return app;
-  if (app !== null && typeof app === "object" && typeof app.fetch === "function") return app.fetch.bind(app);
-  throw new TypeError("The application must be a function or an object with a fetch method");
-}
+import { describeError, describeKind } from "./utilities.ts";
 
 /** Bounded application slots, in arrival order (the Dispatcher). */
 export interface Slots {
@@ -133,7 +126,7 @@ export class Task implements ResponseJob {
   #respond(response: Response | FastResponse): void {
     if (this.finished) return;
     if (!(response instanceof Response)) {
-      this.#fail(new TypeError(`The handler returned ${describeValue(response)} instead of a Response`));
+      this.#fail(new TypeError(`The handler returned ${describeKind(response)} instead of a Response`));
       return;
     }
     if (this.out.closed) {

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deferred, get, HarnessServer, responses, turns, until } from "./support/channel_harness.ts";
+import { get, HarnessServer, responses } from "./support/channel_harness.ts";
+import { deferred, turns, until } from "./support/time.ts";
 
 const hello = (): Response => new Response("hello");
 

@@ -16,8 +16,9 @@ import { Output } from "../lib/output.ts";
 import { RequestParser } from "../lib/parser.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "../lib/task.ts";
 import type { Handler } from "../lib/types.ts";
-import type { ParsedResponse } from "./_helpers.ts";
-import { deferred, get, responses, turns, until } from "./support/channel_harness.ts";
+import type { ParsedResponse } from "./support/responses.ts";
+import { get, responses } from "./support/channel_harness.ts";
+import { deferred, turns, until } from "./support/time.ts";
 import { MemoryConnection } from "./support/memory_connection.ts";
 
 /** A TaskChannel that records what the task tells it. */
