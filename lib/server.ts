@@ -10,7 +10,7 @@ import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
 import type { BindTarget } from "./binds.ts";
 import type { Logger } from "./logger.ts";
-import { Channel, type ChannelHost } from "./channel.ts";
+import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
@@ -37,7 +37,7 @@ function removeStaleUnixSocket(path: string): void {
   unlinkSync(path);
 }
 
-class WaitressServer implements Server, ChannelHost {
+class WaitressServer implements Server, ChannelServer {
   readonly adj: Adjustments;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
