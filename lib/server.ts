@@ -7,21 +7,24 @@
  * @module
  */
 import { chmodSync } from "node:fs";
-import { type Adjustments, type BindTarget, type Logger, OptionError, resolveAdjustments } from "./adjustments.ts";
-import { Channel, type ChannelHost } from "./channel.ts";
+import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
+import { addressUrl, type BindTarget } from "./binds.ts";
+import type { Logger } from "./logger.ts";
+import { OptionError } from "./option_values.ts";
+import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
 import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
-import { addressUrl, consoleLogger } from "./utilities.ts";
+import { consoleLogger } from "./logger.ts";
 import { removeStaleUnixSocket } from "./unix_socket_file.ts";
 
 /** How long a retiring worker keeps an idle kept-alive connection open for one more request. */
 const RETIRE_IDLE_GRACE_MS = 1000;
 
-class WaitressServer implements Server, ChannelHost {
+class WaitressServer implements Server, ChannelServer {
   readonly adj: Adjustments;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;

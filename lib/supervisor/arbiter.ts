@@ -13,7 +13,7 @@
  * @module
  */
 import type { Socket } from "node:net";
-import type { Logger } from "../adjustments.ts";
+import type { Logger } from "../logger.ts";
 import type { HandedListener } from "./protocol.ts";
 import { type WorkerExit, WorkerProcess } from "./worker_process.ts";
 

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Logger, ServeOptions } from "../adjustments.ts";
+import type { Logger } from "../logger.ts";
+import type { ServeOptions } from "../option_table.ts";
 import { isWorker } from "./protocol.ts";
 
 /** True when these options make this process a supervisor rather than a server. */

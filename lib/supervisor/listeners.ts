@@ -10,7 +10,7 @@
  */
 import { chmodSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import type { BindTarget } from "../adjustments.ts";
+import type { BindTarget } from "../binds.ts";
 import { removeStaleUnixSocket } from "../unix_socket_file.ts";
 import type { HandedListener } from "./protocol.ts";
 

@@ -13,8 +13,9 @@
  * @module
  */
 import process from "node:process";
-import { type Logger, resolveAdjustments, type ServeOptions } from "../adjustments.ts";
-import { addressUrl, consoleLogger } from "../utilities.ts";
+import { resolveAdjustments, type ServeOptions } from "../adjustments.ts";
+import { addressUrl } from "../binds.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
 import { Arbiter } from "./arbiter.ts";
 import { bindListeners } from "./listeners.ts";
 import { watchTree } from "./watch.ts";
