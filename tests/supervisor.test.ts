@@ -52,7 +52,7 @@ if (isWorker()) {
     assert.deepEqual([...seen].sort(), [a, b].sort());
     process.kill(child.pid!, "SIGTERM");
     assert.equal(await exited, 0, stderr);
-    assert.equal(alive(Number(a)) || alive(Number(b)), false);
+    assert.equal(alive(Number(a)) || alive(Number(b)), false, "the workers are gone");
   } finally {
     clearTimeout(killer);
     child.kill("SIGKILL");

@@ -81,7 +81,7 @@ test(
   async () => {
     const args = ["--workers=2", "--listen=127.0.0.1:0", "--listen=127.0.0.2:0", "app.ts"];
     const { cli, pids } = await startWorkers(args, 2);
-    assert.equal(new Set(pids).size, 2);
+    assert.equal(new Set(pids).size, 2, cli.stderr());
     assert.ok(!pids.includes(String(cli.child.pid)), "the supervisor serves nothing itself");
     const listeners = [...cli.stderr().matchAll(/Serving on http:\/\/(127\.0\.0\.[12]):(\d+)/g)];
     assert.deepEqual(listeners.map((m) => m[1]), ["127.0.0.1", "127.0.0.2"], cli.stderr());
@@ -119,7 +119,7 @@ test("workers: two workers over a unix socket; its mode is --unix-socket-perms; 
     "app.ts",
   ], 2);
   assert.match(cli.stderr(), new RegExp(`Serving on http://unix:${path.replace(/[.]/g, "\\.")}`));
-  assert.equal(statSync(path).mode & 0o777, 0o660);
+  assert.equal(statSync(path).mode & 0o777, 0o660, "the socket file has --unix-socket-perms");
   assert.deepEqual([...await pidsSeen({ path }, 2)].sort(), [...pids].sort());
   await stopWith0(cli, pids);
   assert.equal(existsSync(path), false, "the socket file is removed");
@@ -210,7 +210,7 @@ test("workers: an app that throws at import makes the supervisor exit 1 with tha
 }, async () => {
   const cli = spawnCli(["--workers=2", "--listen=127.0.0.1:0", "broken.ts"], dir);
   const ended = await cli.exited;
-  assert.equal(ended.code, 1);
+  assert.equal(ended.code, 1, cli.stderr());
   assert.match(cli.stderr(), /this app does not load \(marker 7d1f\)/);
   assert.match(cli.stderr(), /before serving; stopping/);
   assert.doesNotMatch(cli.stderr(), /Serving on/);
@@ -233,7 +233,7 @@ export default () => new Response("${v} " + process.pid);
     await cli.waitFor(/1 worker serving \(pid (\d+)\)/);
     const port = Number(cli.stderr().match(/Serving on http:\/\/127\.0\.0\.1:(\d+)/)?.[1]);
     const get = async () => bodyOf(await roundTrip({ host: "127.0.0.1", port })).split(" ")[0];
-    assert.equal(await get(), "v1");
+    assert.equal(await get(), "v1", cli.stderr());
 
     // node_modules is not watched.
     let from = cli.stderr().length;
@@ -244,18 +244,18 @@ export default () => new Response("${v} " + process.pid);
     from = cli.stderr().length;
     writeFileSync(join(appDir, "app.ts"), version("v2"));
     await cli.waitFor(/Restarted: 1 worker serving/, 30_000, from);
-    assert.equal(await get(), "v2");
+    assert.equal(await get(), "v2", cli.stderr());
 
     from = cli.stderr().length;
     writeFileSync(join(appDir, "app.ts"), `throw new Error("half-written (marker 93b2)");\n`);
     await cli.waitFor(/before serving; waiting for a change to reload/, 30_000, from);
     assert.match(cli.stderr().slice(from), /half-written \(marker 93b2\)/);
-    assert.equal(await get(), "v2", "the last good version keeps serving");
+    assert.equal(await get(), "v2", `the last good version keeps serving; stderr:\n${cli.stderr()}`);
 
     from = cli.stderr().length;
     writeFileSync(join(appDir, "app.ts"), version("v3"));
     await cli.waitFor(/Restarted: 1 worker serving/, 30_000, from);
-    assert.equal(await get(), "v3");
+    assert.equal(await get(), "v3", cli.stderr());
     cli.signal("SIGTERM");
     assert.equal((await cli.exited).code, 0, cli.stderr());
   } finally {
