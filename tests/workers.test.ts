@@ -125,23 +125,31 @@ test("workers: two workers over a unix socket; its mode is --unix-socket-perms; 
   assert.equal(existsSync(path), false, "the socket file is removed");
 });
 
+/**
+ * Two workers under a steady client; `signal` goes to the first worker, and
+ * the load stops once its replacement serves (and, for SIGTERM, it is gone).
+ */
+async function signalOneWorker(signal: "SIGKILL" | "SIGTERM") {
+  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
+  const load = steadyLoad({ port }, { fresh: 2, keepAlive: 2, maxMs: 30_000 });
+  await sleep(300);
+  const from = cli.stderr().length;
+  process.kill(Number(pids[0]), signal);
+  const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
+  await waitDead(pids[0]);
+  await sleep(300);
+  return { cli, port, pids, fresh: match[1], log: cli.stderr().slice(from), report: await load.stop() };
+}
+
 test("workers: a worker killed with SIGKILL is replaced; what it held is closed, nothing hangs", {
   timeout: 60_000,
 }, async () => {
-  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
-  const load = steadyLoad({ port }, { fresh: 3, keepAlive: 1, maxMs: 30_000 });
-  await sleep(300);
-  const from = cli.stderr().length;
-  process.kill(Number(pids[0]), "SIGKILL");
-  const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
-  await sleep(300);
-  const report = await load.stop();
+  const { cli, port, pids, fresh, log, report } = await signalOneWorker("SIGKILL");
   // Only the connections the dead worker had can fail, and they fail at once: none waits for ever.
   for (const failure of report.failures) assert.match(failure, /connection closed before the response/);
   assert.ok(report.failures.length <= 8, report.failures.join("\n"));
-  const fresh = match[1];
   assert.ok(!pids.includes(fresh));
-  assert.match(cli.stderr().slice(from), new RegExp(`Worker ${pids[0]} was killed by SIGKILL; replacing it`));
+  assert.match(log, new RegExp(`Worker ${pids[0]} was killed by SIGKILL; replacing it`));
   const seen = await pidsSeen({ port }, 2);
   assert.deepEqual([...seen].sort(), [fresh, pids[1]].sort());
   await stopWith0(cli, [fresh, pids[1]]);
@@ -150,19 +158,11 @@ test("workers: a worker killed with SIGKILL is replaced; what it held is closed,
 test("workers: a worker sent SIGTERM is retired and replaced; a steady client sees no failure", {
   timeout: 60_000,
 }, async () => {
-  const { cli, port, pids } = await startWorkers(["--workers=2", "--listen=127.0.0.1:0", "app.ts"], 2);
-  const load = steadyLoad({ port }, { fresh: 2, keepAlive: 2, maxMs: 30_000 });
-  await sleep(300);
-  const from = cli.stderr().length;
-  process.kill(Number(pids[0]), "SIGTERM");
-  const { match } = await cli.waitFor(/Worker (\d+) serving: 2 workers serving/, 20_000, from);
-  assert.match(cli.stderr().slice(from), new RegExp(`Worker ${pids[0]} was asked to stop; replacing it`));
-  await waitDead(pids[0]);
-  await sleep(300);
-  const report = await load.stop();
+  const { cli, pids, fresh, log, report } = await signalOneWorker("SIGTERM");
+  assert.match(log, new RegExp(`Worker ${pids[0]} was asked to stop; replacing it`));
   assert.deepEqual(report.failures, []);
-  assert.ok(report.bodies.has(match[1]), "the replacement serves");
-  await stopWith0(cli, [pids[1], match[1]]);
+  assert.ok(report.bodies.has(fresh), "the replacement serves");
+  await stopWith0(cli, [pids[1], fresh]);
 });
 
 test("workers: SIGHUP under steady fresh and keep-alive clients replaces every worker, no request fails", {
