@@ -79,6 +79,21 @@ export function readmeRecipe(readme: string = readFileSync(README_PATH, "utf8"))
   return m[1];
 }
 
+/**
+ * The options of the README's `waitress-serve` command next to the recipe, as
+ * argv words (line continuations joined, double quotes removed), without the
+ * command name, `--listen` (the test picks its own port) and the app.
+ */
+export function readmeServeArgs(readme: string = readFileSync(README_PATH, "utf8")): string[] {
+  const section = readme.split(/^## /m).find((s) => s.startsWith("Behind nginx"));
+  const m = section?.match(/```sh\n([\s\S]*?)```/);
+  if (!m) throw new Error("README's 'Behind nginx' section has no ```sh block");
+  const line = m[1].replace(/\\\n\s*/g, " ").trim();
+  const words = line.match(/(?:[^\s"]+|"[^"]*")+/g) ?? [];
+  if (words[0] !== "waitress-serve") throw new Error(`README's command does not start with waitress-serve: ${line}`);
+  return words.slice(1).map((w) => w.replace(/"/g, "")).filter((w) => w.startsWith("--") && !w.startsWith("--listen"));
+}
+
 /** Replaces exactly one match of `pattern` in `text`, or throws (the recipe changed shape). */
 function replaceOnce(text: string, pattern: RegExp, replacement: string, what: string): string {
   const count =
