@@ -12,6 +12,8 @@ import { type Ask, Connection, header, type Reply, requestBytes, text } from "./
 import { nativeServerName, startNative } from "./support/native_server.ts";
 
 const NATIVE = nativeServerName();
+/** Bun's Response keeps the Content-Type a string body implies out of `headers`. */
+const IMPLIED_TYPE_HIDDEN = new Response("").headers.get("content-type") === null;
 const INBUF_OVERFLOW = 512 * 1024;
 
 /** A multipart body written out by hand (the same bytes on every runtime), one file above inbufOverflow. */
@@ -59,7 +61,7 @@ const ASKS: Record<string, Ask & { gate?: string }> = {
   redirect: { path: "/redirect" },
   text: { path: "/text" },
   "head-text": { method: "HEAD", path: "/text" },
-  "head-user": { method: "HEAD", path: "/users/1" },
+  "head-user": { method: "HEAD", path: "/users/42" },
   big: { path: "/big" },
   "head-big": { method: "HEAD", path: "/big" },
   stream: { path: "/stream", gate: "first\n" },
@@ -210,11 +212,17 @@ const EXPECT: Record<string, (reply: Reply & { releasedByClient: boolean }, fram
 };
 
 /** HEAD: the GET's headers without the body; a Content-Length, when sent, is the GET's (RFC 9110 9.3.2, 8.6). */
-async function checkHead(port: number, label: string, getLabel: string): Promise<void> {
+async function checkHead(framework: string, port: number, label: string, getLabel: string): Promise<void> {
   const [head, get] = [await ask(port, label), await ask(port, getLabel)];
   assert.equal(head.status, get.status, label);
   assert.equal(head.body.length, 0, label);
-  assert.equal(header(head, "content-type"), header(get, "content-type"), `${label}: Content-Type as for GET`);
+  // A framework that answers HEAD itself with `new Response(null, getResponse)` (h3; Hono and Elysia on Bun, whose
+  // Response keeps the implied type out of headers) copies the GET's explicit headers only: the type a string
+  // body implies is not among them, on every server (compared below).
+  const rebuilt = framework === "h3" || (IMPLIED_TYPE_HIDDEN && framework !== "itty-router");
+  if (!(rebuilt && label === "head-text")) {
+    assert.equal(header(head, "content-type"), header(get, "content-type"), `${label}: Content-Type as for GET`);
+  }
   const length = header(head, "content-length");
   if (length !== undefined) assert.equal(Number(length), get.body.length, `${label}: Content-Length is the GET's`);
 }
@@ -232,9 +240,9 @@ for (const framework of Object.keys(FRAMEWORK_APPS)) {
           throw new Error(`${framework} ${label}: ${(error as Error).message}`, { cause: error });
         }
       }
-      await checkHead(port, "head-text", "text");
-      await checkHead(port, "head-user", "param");
-      await checkHead(port, "head-big", "big");
+      await checkHead(framework, port, "head-text", "text");
+      await checkHead(framework, port, "head-user", "param");
+      await checkHead(framework, port, "head-big", "big");
     } finally {
       await server.close();
     }
@@ -260,26 +268,42 @@ function answerOf(reply: Reply | Error, label: string): Record<string, unknown> 
  * `framework/ask/field` ("*" for any framework). A listed difference that no
  * longer shows fails too, so this list stays true.
  */
+const HEAD_LENGTH = "no Content-Length: 0 on a bodiless HEAD (RFC 9110 9.3.2)";
+const STRING_CHUNKS = "strings in the body stream are sent as UTF-8";
+const NODE_SERVER_TYPE = "no invented Content-Type";
 const DIFFERENCES: Record<string, Record<string, string>> = {
   "Deno.serve": {
-    // Deno.serve sends Content-Length: 0 for a HEAD whose response has no body (Hono, h3 strip it): that would
-    // tell the client the GET's body is empty. We send none, as RFC 9110 9.3.2 and 8.6 allow when it is not known.
-    "hono/head-text/content-length": "RFC 9110 9.3.2",
-    "hono/head-user/content-length": "RFC 9110 9.3.2",
-    "hono/head-big/content-length": "RFC 9110 9.3.2",
-    "h3/head-text/content-length": "RFC 9110 9.3.2",
-    "h3/head-user/content-length": "RFC 9110 9.3.2",
-    // Elysia's generators put strings into the body stream; Deno.serve cuts the connection ("expected typed
-    // ArrayBufferView"), we encode them as UTF-8 as Bun.serve and @hono/node-server do.
-    "elysia/stream/answer": "strings in the body stream",
-    "elysia/sse/answer": "strings in the body stream",
+    // A HEAD whose response has no body (Hono and h3 strip it): Deno.serve says Content-Length: 0, which tells
+    // the client the GET's body is empty. We send none, as RFC 9110 9.3.2 and 8.6 have it when it is not known.
+    "hono/head-text/content-length": HEAD_LENGTH,
+    "hono/head-user/content-length": HEAD_LENGTH,
+    "hono/head-big/content-length": HEAD_LENGTH,
+    "h3/head-text/content-length": HEAD_LENGTH,
+    "h3/head-user/content-length": HEAD_LENGTH,
+    // Elysia's generators put strings into the body stream: Deno.serve cuts the connection ("expected typed
+    // ArrayBufferView"); we send them as UTF-8, as Bun.serve and @hono/node-server do.
+    "elysia/stream/answer": STRING_CHUNKS,
+    "elysia/sse/answer": STRING_CHUNKS,
+  },
+  "Bun.serve": {
+    "hono/head-text/content-length": HEAD_LENGTH,
+    "hono/head-user/content-length": HEAD_LENGTH,
+    "hono/head-big/content-length": HEAD_LENGTH,
+    "h3/head-text/content-length": HEAD_LENGTH,
+    "h3/head-user/content-length": HEAD_LENGTH,
+    // Bun.serve gives a string body its text/plain type on GET but not on HEAD; we send the GET's (RFC 9110 9.3.2).
+    "itty-router/head-text/content-type": "HEAD has the GET's headers",
+    // An 8 MiB byte body reaches JS from Bun's Response in several chunks and its size is not visible: the HEAD
+    // answer cannot know the GET's length and sends none (allowed); Bun.serve knows it inside.
+    "itty-router/head-big/content-length": "size not visible to JS on Bun",
   },
   "@hono/node-server": {
-    // @hono/node-server gives every body without a Content-Type "text/plain; charset=UTF-8", even a stream of
-    // unknown type; we send the headers the app set, as Deno.serve and Bun.serve do.
-    "hono/stream/content-type": "no invented Content-Type",
+    // @hono/node-server gives every body without a Content-Type its own "text/plain; charset=UTF-8", a stream of
+    // unknown type included; we send the type the app's Response has (or implies), as Deno.serve and Bun.serve do.
+    "hono/stream/content-type": NODE_SERVER_TYPE,
+    "h3/stream/content-type": NODE_SERVER_TYPE,
+    "h3/text/content-type": NODE_SERVER_TYPE,
   },
-  "Bun.serve": {},
 };
 
 /** Lines of difference between our answer and the native one, with listed ones taken out; "stale" when a listed one is gone. */
