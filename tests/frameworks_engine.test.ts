@@ -79,7 +79,7 @@ test("frameworks engine: strings in a body stream go out as UTF-8; other non-byt
 class LazyHeadersResponse extends Response {
   #touched = false;
   #before = new Headers({ "x-lazy": "1" });
-  override get body(): ReadableStream<Uint8Array> | null {
+  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
     this.#touched = true;
     return super.body;
   }
