@@ -164,3 +164,44 @@ test("nginx: a short bounded load through nginx gets no 5xx", { skip }, async ()
     await server.close();
   }
 });
+
+test(
+  "nginx: server-sent events reach the client as they are produced, through the recipe as it is",
+  { skip },
+  async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const encoder = new TextEncoder();
+    const server = serve(() =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(encoder.encode("data: one\n\n"));
+            await gate; // released only once the client has the first event
+            controller.enqueue(encoder.encode("data: two\n\n"));
+            controller.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      ), { listen: "127.0.0.1:0", logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    await server.ready;
+    const nginx = await startNginx({ upstream: `127.0.0.1:${server.addrs[0].port}` });
+    const conn = await Connection.open(nginx.port, { timeoutMs: 10000 });
+    try {
+      conn.write("GET /events HTTP/1.1\r\nHost: example.com\r\n\r\n");
+      const head = await conn.readHead();
+      assert.equal(head.status, 200);
+      let seen = "";
+      const reply = await conn.readBody(head, "GET", (piece) => {
+        seen += new TextDecoder().decode(piece);
+        if (seen.includes("data: one")) release();
+      });
+      assert.equal(text(reply), "data: one\n\ndata: two\n\n");
+    } finally {
+      release();
+      conn.close();
+      await nginx.stop();
+      await server.close();
+    }
+  },
+);
