@@ -5,20 +5,10 @@
  * with the framing seen on the wire. Loopback only; every wait is bounded.
  */
 import { connect, type Socket } from "node:net";
+import { type ParsedResponse, parseHeadText } from "../_helpers.ts";
 
-/** One response as it came off the wire. */
-export interface Reply {
-  version: string;
-  status: number;
-  reason: string;
-  /** Header lines in wire order, names as sent. */
-  rawHeaders: Array<[string, string]>;
-  /** Lower-cased name -> values, in order. */
-  headers: Map<string, string[]>;
-  body: Uint8Array;
-  /** "length", "chunked", "close" or "none". */
-  framing: string;
-}
+/** One response as it came off the wire (the body as bytes; `text()` decodes it). */
+export type Reply = Omit<ParsedResponse, "text">;
 
 /** What to send. */
 export interface Ask {
@@ -193,23 +183,9 @@ export class Connection {
   /** Reads one response head (interim 1xx responses are skipped). */
   async readHead(): Promise<Omit<Reply, "body" | "framing">> {
     for (;;) {
-      const headText = await this.#until("\r\n\r\n", "response head");
-      const [statusLine, ...lines] = headText.split("\r\n");
-      const m = statusLine.match(/^HTTP\/(\d\.\d) (\d{3}) ?(.*)$/);
-      if (!m) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
-      const rawHeaders: Array<[string, string]> = [];
-      const headers = new Map<string, string[]>();
-      for (const line of lines) {
-        const colon = line.indexOf(":");
-        const name = line.slice(0, colon);
-        const value = line.slice(colon + 1).trim();
-        rawHeaders.push([name, value]);
-        const key = name.toLowerCase();
-        headers.set(key, [...(headers.get(key) ?? []), value]);
-      }
-      const status = Number(m[2]);
-      if (status >= 100 && status < 200) continue;
-      return { version: m[1], status, reason: m[3], rawHeaders, headers };
+      const head = parseHeadText(await this.#until("\r\n\r\n", "response head"));
+      if (head.status >= 100 && head.status < 200) continue;
+      return head;
     }
   }
 
