@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { serve, type ServeInfo, type Server } from "../mod.ts";
 import { parseCommandLine } from "../lib/runner.ts";
 import { Connection, fetchRaw, header, text } from "./support/http_client.ts";
-import { nginxSkip, readmeServeArgs, startNginx } from "./support/nginx.ts";
+import { nginxSkip, readmeRecipe, readmeServeArgs, recipeForLoopback, startNginx } from "./support/nginx.ts";
 
 const skip = nginxSkip();
 const CLIENT_ADDRESS = "127.0.0.2";
@@ -48,6 +48,20 @@ async function startApp(extra: Record<string, unknown> = {}): Promise<{ server: 
   await server.ready;
   return { server, seen };
 }
+
+test("nginx: the README's recipe made runnable on loopback changes only the upstream, the listener and TLS", () => {
+  const recipe = readmeRecipe();
+  const local = recipeForLoopback(recipe, "127.0.0.1:1234", 5678, "/app/");
+  assert.match(local, /^\s*server 127\.0\.0\.1:1234;$/m);
+  assert.match(local, /^\s*listen 127\.0\.0\.1:5678;$/m);
+  assert.match(local, /^\s*location \/app\/ \{$/m);
+  assert.doesNotMatch(local, /ssl/);
+  // Every proxy line of the recipe is there as written.
+  for (const line of recipe.split("\n").filter((l) => /proxy_|keepalive|server_name/.test(l))) {
+    assert.ok(local.includes(line), `kept: ${line.trim()}`);
+  }
+  assert.throws(() => recipeForLoopback(recipe.replace("listen 443 ssl;", "listen 80;"), "x:1", 1), /listen 443 ssl/);
+});
 
 test("nginx: the README's options are what the recipe needs", () => {
   const { options } = parseCommandLine([...readmeServeArgs(), "app.ts"]);
