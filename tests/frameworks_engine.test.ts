@@ -4,7 +4,8 @@
 // for (srvx's NodeResponse, h3 on Node), and Bun's hidden implied Content-Type.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exchange, RawClient, startServer } from "./_helpers.ts";
+import { exchange, RawClient } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
 
 const IMPLIED_TYPE_HIDDEN = new Response("").headers.get("content-type") === null;
 

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { serve, type ServeInfo, type Server } from "../mod.ts";
-import { parseCommandLine } from "../lib/runner.ts";
+import { parseCommandLine } from "../lib/cli/args.ts";
 import { Connection, fetchRaw, header, text } from "./support/http_client.ts";
 import { nginxSkip, readmeRecipe, readmeServeArgs, recipeForLoopback, startNginx } from "./support/nginx.ts";
 

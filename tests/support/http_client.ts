@@ -5,7 +5,7 @@
  * with the framing seen on the wire. Loopback only; every wait is bounded.
  */
 import { connect, type Socket } from "node:net";
-import { type ParsedResponse, parseHeadText } from "../_helpers.ts";
+import { type ParsedResponse, parseHeadText } from "./responses.ts";
 
 /** One response as it came off the wire (the body as bytes; `text()` decodes it). */
 export type Reply = Omit<ParsedResponse, "text">;
