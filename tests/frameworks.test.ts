@@ -124,15 +124,24 @@ function events(body: string): Array<Record<string, string>> {
   });
 }
 
-async function startOurs(app: { fetch(r: Request): Response | Promise<Response> }): Promise<Server> {
-  const logs: string[] = [];
-  const server = serve(app, {
+/** Our server in front of `app`; `spilled` counts uploads that reached the app from a temporary file. */
+async function startOurs(
+  app: { fetch(r: Request): Response | Promise<Response> },
+): Promise<{ server: Server; spilled: () => number }> {
+  let spilled = 0;
+  const server: Server = serve({
+    fetch(request: Request) {
+      // The body is received whole before the app runs: above inbufOverflow it waits in a temporary file.
+      if (request.url.endsWith("/upload") && server.stats().tempFiles > 0) spilled++;
+      return app.fetch(request);
+    },
+  }, {
     listen: "127.0.0.1:0",
     inbufOverflow: INBUF_OVERFLOW,
-    logger: { info: () => {}, warn: (m) => logs.push(m), error: (m) => logs.push(m) },
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
   await server.ready;
-  return server;
+  return { server, spilled: () => spilled };
 }
 
 /** Checks of each answer through our server, as a client of the app expects it. */
@@ -229,7 +238,7 @@ async function checkHead(framework: string, port: number, label: string, getLabe
 
 for (const framework of Object.keys(FRAMEWORK_APPS)) {
   test(`frameworks: ${framework} through waitress-serve: params, query, JSON, forms, uploads, cookies, redirect, HEAD, streams, SSE, 8 MiB, 404, errors`, async () => {
-    const server = await startOurs(FRAMEWORK_APPS[framework]());
+    const { server, spilled } = await startOurs(FRAMEWORK_APPS[framework]());
     const port = server.addrs[0].port;
     try {
       for (const [label, check] of Object.entries(EXPECT)) {
@@ -243,6 +252,7 @@ for (const framework of Object.keys(FRAMEWORK_APPS)) {
       await checkHead(framework, port, "head-text", "text");
       await checkHead(framework, port, "head-user", "param");
       await checkHead(framework, port, "head-big", "big");
+      assert.equal(spilled(), 1, "the upload above inbufOverflow came through the temporary file");
     } finally {
       await server.close();
     }
@@ -334,7 +344,7 @@ function compare(framework: string, label: string, ours: Record<string, unknown>
 for (const framework of Object.keys(FRAMEWORK_APPS)) {
   test(`frameworks: ${framework} answers the same through waitress-serve and ${NATIVE}, differences listed`, async () => {
     const app = FRAMEWORK_APPS[framework]();
-    const ours = await startOurs(app);
+    const { server: ours } = await startOurs(app);
     const native = await startNative(app);
     const problems: string[] = [];
     try {
