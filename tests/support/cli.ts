@@ -2,7 +2,8 @@
  * The real `waitress-serve` spawned under the runtime running the tests, for
  * tests that watch it over time (the supervisor's): its stderr is kept and
  * can be waited on, a pattern at a time. Every wait is bounded, and the
- * process is killed after a minute and a half whatever happens.
+ * process is killed after a minute and a half, or when the test process
+ * exits, whatever happens.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -41,10 +42,26 @@ export interface RunningCli {
   signal(name: NodeJS.Signals): void;
 }
 
+/** CLIs still running; killed when the test process exits, so a failed test leaves no supervisor behind. */
+const running = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  // A supervisor killed outright takes its workers with it: they see the IPC channel close and stop.
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
 /** Starts `waitress-serve args` in `cwd`. */
 export function spawnCli(args: readonly string[], cwd: string): RunningCli {
   const [cmd, argv] = runtimeCommand(CLI, args);
   const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  reapOnExit(child);
   let stderr = "";
   let wake: (() => void)[] = [];
   const notify = (): void => {
