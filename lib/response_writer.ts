@@ -18,6 +18,7 @@ import {
   putLatin1,
   serializeHead,
 } from "./response_head.ts";
+import { freshBytes } from "./byte_slab.ts";
 import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
 
 /** Where response bytes go (a connection's output). */
@@ -286,7 +287,7 @@ function writeWithHead(out: ResponseSink, head: string, chunk: Uint8Array): void
     out.writeParts([latin1Bytes(head), chunk]);
     return;
   }
-  const bytes = new Uint8Array(head.length + chunk.length);
+  const bytes = freshBytes(head.length + chunk.length);
   bytes.set(chunk, putLatin1(head, bytes, 0));
   out.write(bytes);
 }
@@ -299,7 +300,7 @@ function writeChunk(out: ResponseSink, chunk: Uint8Array, head: string | null): 
     return;
   }
   const headLength = head === null ? 0 : head.length;
-  const bytes = new Uint8Array(headLength + prefix.length + chunk.length + 2);
+  const bytes = freshBytes(headLength + prefix.length + chunk.length + 2);
   let offset = head === null ? 0 : putLatin1(head, bytes, 0);
   offset = putLatin1(prefix, bytes, offset);
   bytes.set(chunk, offset);

@@ -5,6 +5,7 @@
  * @module
  */
 import { isFieldText } from "./grammar.ts";
+import { freshBytes } from "./byte_slab.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -128,7 +129,7 @@ export function utf8(text: string): Uint8Array {
  */
 export function latin1Bytes(text: string): Uint8Array {
   const n = text.length;
-  const out = new Uint8Array(n);
+  const out = freshBytes(n);
   for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i);
   return out;
 }
