@@ -1,0 +1,142 @@
+/**
+ * permessage-deflate's codec (RFC 7692 section 7.2) over `node:zlib` raw
+ * deflate, which Deno, Bun and Node all provide. One inflater and one
+ * deflater per connection keep their windows between messages (context
+ * takeover) unless the negotiation said otherwise. Inflated output is
+ * counted as it is produced and abandoned past the cap: a small compressed
+ * message cannot inflate into gigabytes.
+ *
+ * @module
+ */
+import zlib from "node:zlib";
+
+/** The four bytes a sync flush ends with; RFC 7692 has the sender drop them and the receiver add them back. */
+const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The result of inflating past the cap. */
+export const TOO_BIG: unique symbol = Symbol("too big");
+
+/** Runs one raw zlib stream, one message at a time. */
+class Codec {
+  #make: () => zlib.Inflate | zlib.Deflate;
+  #stream: zlib.Inflate | zlib.Deflate | null = null;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(make: () => zlib.Inflate | zlib.Deflate) {
+    this.#make = make;
+  }
+
+  /** Queues a job so messages are processed in order. */
+  protected enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(job, job);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Writes `parts` and sync-flushes; resolves with the output, or TOO_BIG once
+   * it passes `cap` (the stream is then discarded).
+   */
+  protected process(parts: Uint8Array[], cap: number): Promise<Uint8Array<ArrayBuffer> | typeof TOO_BIG> {
+    if (this.#closed) return Promise.reject(new Error("the WebSocket compression context is closed"));
+    const stream = this.#stream ??= this.#make();
+    return new Promise((resolve, reject) => {
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      const onData = (chunk: Uint8Array) => {
+        total += chunk.length;
+        if (total > cap) {
+          cleanup();
+          this.discard();
+          resolve(TOO_BIG);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        this.discard();
+        reject(error);
+      };
+      const cleanup = () => {
+        stream.off("data", onData);
+        stream.off("error", onError);
+      };
+      stream.on("data", onData);
+      stream.on("error", onError);
+      for (const p of parts) stream.write(p);
+      stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        if (this.#stream !== stream || total > cap) return;
+        cleanup();
+        resolve(concat(chunks, total));
+      });
+    });
+  }
+
+  /** Drops the stream (and its window): the next message starts a fresh one. */
+  protected discard(): void {
+    const stream = this.#stream;
+    this.#stream = null;
+    if (stream) {
+      stream.on("error", () => {});
+      stream.destroy();
+    }
+  }
+
+  /** Frees the zlib stream; later calls reject. */
+  close(): void {
+    this.#closed = true;
+    this.discard();
+  }
+}
+
+/** Inflates received messages. */
+export class MessageInflater extends Codec {
+  readonly #noContextTakeover: boolean;
+
+  /** `noContextTakeover`: the client resets its window every message, so ours need not be kept. */
+  constructor(noContextTakeover: boolean) {
+    super(() => zlib.createInflateRaw({ windowBits: 15 }));
+    this.#noContextTakeover = noContextTakeover;
+  }
+
+  /** The inflated message, or TOO_BIG once it would pass `maxSize` bytes. Rejects on corrupt data. */
+  inflate(data: Uint8Array, maxSize: number): Promise<Uint8Array<ArrayBuffer> | typeof TOO_BIG> {
+    return this.enqueue(async () => {
+      const out = await this.process([data, TAIL], maxSize);
+      if (this.#noContextTakeover) this.discard();
+      return out;
+    });
+  }
+}
+
+/** Compresses messages to send. */
+export class MessageDeflater extends Codec {
+  readonly #noContextTakeover: boolean;
+
+  /** `windowBits` 9-15 as negotiated; `noContextTakeover` resets the window after every message. */
+  constructor(windowBits: number, noContextTakeover: boolean) {
+    super(() => zlib.createDeflateRaw({ windowBits, memLevel: 8 }));
+    this.#noContextTakeover = noContextTakeover;
+  }
+
+  /** The compressed payload for one message (the flush's trailing 00 00 FF FF removed). */
+  deflate(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+    return this.enqueue(async () => {
+      const out = await this.process([data], Infinity) as Uint8Array<ArrayBuffer>;
+      if (this.#noContextTakeover) this.discard();
+      return out.length >= 4 ? out.subarray(0, out.length - 4) : out;
+    });
+  }
+}
