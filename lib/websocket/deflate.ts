@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import zlib from "node:zlib";
 
 /** The four bytes a sync flush ends with; RFC 7692 has the sender drop them and the receiver add them back. */
@@ -50,48 +51,48 @@ class Codec {
    */
   protected process(parts: Uint8Array[], cap: number): Promise<Uint8Array<ArrayBuffer> | typeof TOO_BIG> {
     if (this.#closed) return Promise.reject(new Error("the WebSocket compression context is closed"));
-    const stream = this.#stream ??= this.#make();
+    const stream = this.#stream ??= this.#open();
     return new Promise((resolve, reject) => {
       const chunks: Uint8Array[] = [];
       let total = 0;
-      const onData = (chunk: Uint8Array) => {
-        total += chunk.length;
-        if (total > cap) {
-          cleanup();
-          this.discard();
-          resolve(TOO_BIG);
-          return;
-        }
-        chunks.push(chunk);
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        this.discard();
-        reject(error);
-      };
-      const cleanup = () => {
+      let settled = false;
+      const settle = (value: Uint8Array<ArrayBuffer> | typeof TOO_BIG | Error) => {
+        if (settled) return;
+        settled = true;
         stream.off("data", onData);
         stream.off("error", onError);
+        if (value instanceof Error || value === TOO_BIG) this.discard();
+        if (value instanceof Error) reject(value);
+        else resolve(value);
       };
+      const onData = (chunk: Uint8Array) => {
+        total += chunk.length;
+        if (total > cap) settle(TOO_BIG);
+        else chunks.push(chunk);
+      };
+      const onError = (error: Error) => settle(error);
       stream.on("data", onData);
       stream.on("error", onError);
       for (const p of parts) stream.write(p);
       stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        if (this.#stream !== stream || total > cap) return;
-        cleanup();
-        resolve(concat(chunks, total));
+        // Deno runs this callback before the stream's "error" event for corrupt input: let the error come first.
+        setImmediate(() => settle(concat(chunks, total)));
       });
     });
+  }
+
+  /** A fresh stream, with a lasting error listener so that a late error is never unhandled. */
+  #open(): zlib.Inflate | zlib.Deflate {
+    const stream = this.#make();
+    stream.on("error", () => {});
+    return stream;
   }
 
   /** Drops the stream (and its window): the next message starts a fresh one. */
   protected discard(): void {
     const stream = this.#stream;
     this.#stream = null;
-    if (stream) {
-      stream.on("error", () => {});
-      stream.destroy();
-    }
+    stream?.destroy();
   }
 
   /** Frees the zlib stream; later calls reject. */

@@ -69,9 +69,12 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   #outBusy = false;
   /** Payload bytes in #outQueue. */
   #pendingPayload = 0;
-  /** Wire bytes handed to the transport, and per-message [wire end, payload size] records not yet flushed. */
+  /**
+   * Wire bytes handed to the transport, and per-message [wire end, payload
+   * size] records not yet flushed. The transport's own count covers the 101
+   * head and our frames only, so our bytes flushed are #wireTotal minus it.
+   */
   #wireTotal = 0;
-  #wireBase = 0;
   #records: number[] = [];
   #recordsHead = 0;
   /** Received messages waiting for inflation, in order. */
@@ -105,7 +108,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
 
   /** The 101 is queued: open the socket, then parse the bytes that came behind the request head. */
   open(leftover: Uint8Array | null): void {
-    this.#wireBase = this.#transport.bufferedAmount;
     this.#armIdle();
     socketControl.open(this.#socket);
     if (leftover !== null && leftover.length > 0) this.onData(leftover);
@@ -240,12 +242,13 @@ export class WebSocketSession implements SocketDriver, FrameSink {
 
   // ---- internals ----
 
+  /** Our frame bytes the transport has passed on (negative while the 101 head is still queued). */
   #written(): number {
-    return this.#wireTotal + this.#wireBase - this.#transport.bufferedAmount;
+    return this.#wireTotal - this.#transport.bufferedAmount;
   }
 
   #queuedWire(): number {
-    return this.#wireTotal + this.#wireBase - this.#written() + this.#pendingPayload;
+    return this.#transport.bufferedAmount + this.#pendingPayload;
   }
 
   #trimRecords(): void {

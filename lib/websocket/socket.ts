@@ -40,6 +40,7 @@ type Handler = ((this: ServerWebSocket, event: Event) => unknown) | null;
 type BinaryType = "blob" | "arraybuffer";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const REASON_LIMIT = 123;
 
 function domException(message: string, name: string): Error {
@@ -70,6 +71,7 @@ export class ServerWebSocket extends EventTarget {
 
   #readyState = 0;
   #url: string;
+  #origin: string;
   #protocol: string;
   #extensions = "";
   #binaryType: BinaryType = "blob";
@@ -82,6 +84,7 @@ export class ServerWebSocket extends EventTarget {
   constructor(url: string, protocol: string) {
     super();
     this.#url = url;
+    this.#origin = URL.canParse(url) ? new URL(url).origin : "";
     this.#protocol = protocol;
   }
 
@@ -105,10 +108,10 @@ export class ServerWebSocket extends EventTarget {
       message(socket, text, data) {
         if (socket.#readyState !== 1 && socket.#readyState !== 2) return;
         let value: unknown;
-        if (text) value = new TextDecoder().decode(data);
+        if (text) value = decoder.decode(data);
         else if (socket.#binaryType === "arraybuffer") value = data.buffer;
         else value = new Blob([data]);
-        socket.dispatchEvent(messageEvent(value, new URL(socket.#url).origin));
+        socket.dispatchEvent(messageEvent(value, socket.#origin));
       },
       closing(socket) {
         if (socket.#readyState < 2) socket.#readyState = 2;

@@ -13,6 +13,7 @@
  */
 import { acceptKey, checkHandshake, WebSocketHandshakeError } from "./handshake.ts";
 import { type DeflateParams, negotiateDeflate } from "./extensions.ts";
+import { type Transport, WebSocketSession } from "./session.ts";
 import { ServerWebSocket, socketControl } from "./socket.ts";
 
 export { WebSocketHandshakeError } from "./handshake.ts";
@@ -195,4 +196,29 @@ export function upgradeHeaderLines(pending: PendingUpgrade, response: Response):
   if (pending.protocol !== "") lines += `sec-websocket-protocol: ${pending.protocol}\r\n`;
   if (pending.deflate) lines += `sec-websocket-extensions: ${pending.deflate.response}\r\n`;
   return lines;
+}
+
+/** Most frames one received message may have (as `ws`): above it, 1008. */
+export const MAX_FRAGMENTS = 16384;
+/** How long a closing handshake we started may wait for the peer's Close. */
+export const CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * After the engine queued the 101: the session that runs the socket over
+ * `transport`, fed first with `leftover` (bytes read behind the request head).
+ */
+export function startSession(
+  pending: PendingUpgrade,
+  transport: Transport,
+  leftover: Uint8Array | null,
+  onFinished: () => void,
+): WebSocketSession {
+  const session = new WebSocketSession(transport, pending.socket, {
+    ...pending.options,
+    maxFragments: MAX_FRAGMENTS,
+    closeTimeout: CLOSE_TIMEOUT_MS,
+    deflate: pending.deflate,
+  }, onFinished);
+  session.open(leftover);
+  return session;
 }
