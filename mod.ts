@@ -14,6 +14,10 @@ export { FastResponse } from "./lib/response.ts";
 export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server, ServerStats } from "./lib/types.ts";
 export type { Logger, OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
 export { OPTION_TABLE, OptionError } from "./lib/adjustments.ts";
+export { upgradeWebSocket, WebSocketHandshakeError } from "./lib/websocket/upgrade.ts";
+export type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./lib/websocket/upgrade.ts";
+export { ServerWebSocket } from "./lib/websocket/socket.ts";
+export type { WebSocketErrorEvent } from "./lib/websocket/events.ts";
 
 import { isMainModule, runCli } from "./lib/runner.ts";
 

@@ -14,6 +14,9 @@ import type { Connection } from "./socket/types.ts";
 import { setImmediate } from "node:timers";
 import { runTask, writeErrorResponse } from "./task.ts";
 import type { Handler, RemoteAddr } from "./types.ts";
+import { hasUpgradeHeader, switchProtocols, type UpgradeHost } from "./websocket/engine.ts";
+import type { WebSocketSession } from "./websocket/session.ts";
+import type { PendingUpgrade } from "./websocket/upgrade.ts";
 
 /** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
@@ -81,6 +84,13 @@ export class Channel {
   /** The task being served, told if the connection is lost under it (one task at a time). */
   #lossWatcher: LossWatcher | null = null;
   #makeSink: (expectedLength: number) => InputBuffer;
+  /** A request with an Upgrade header: bytes after it wait in #held until its handler has answered. */
+  #holdAfter: RequestParser | null = null;
+  #held: Uint8Array[] = [];
+  /** The request being served. */
+  #serving: RequestParser | null = null;
+  /** Set once the connection switched to WebSocket: bytes and events go to the session. */
+  #session: WebSocketSession | null = null;
 
   constructor(conn: Connection, host: ChannelHost, serverPort: number) {
     this.conn = conn;
@@ -106,6 +116,8 @@ export class Channel {
    * after its first byte.
    */
   expired(now: number, timeoutMs: number): boolean {
+    // A WebSocket keeps itself alive or closes through its own idleTimeout pings.
+    if (this.#session !== null) return false;
     if (this.busy) {
       // Busy, yet nothing read or written for channelTimeout: a half-closed client whose request
       // never finishes, or a reader that stopped reading while its response waits for room. Neither
@@ -132,8 +144,16 @@ export class Channel {
 
   #received(chunk: Uint8Array): void {
     this.lastActivity = Date.now();
+    if (this.#session !== null) {
+      this.#session.onData(chunk);
+      return;
+    }
     // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
     if (this.#willClose || this.closed) return;
+    if (this.#holdAfter !== null) {
+      this.#hold(chunk, 0);
+      return;
+    }
     const readAhead = this.busy;
     let offset = 0;
     const length = chunk.length;
@@ -154,6 +174,12 @@ export class Channel {
           break;
         }
         if (!parser.empty) this.#queue.push(parser);
+        if (parser.head !== null && hasUpgradeHeader(parser.head.headers)) {
+          // What follows may be WebSocket frames, not HTTP: it waits for the handler's answer.
+          this.#holdAfter = parser;
+          this.#hold(chunk, offset);
+          break;
+        }
       } else {
         this.#maybeSendContinue(parser);
         if (used === 0) break;
@@ -163,6 +189,60 @@ export class Channel {
     // not get more of its requests read (waitress's readable() stops while output waits).
     this.#updateReading(readAhead || this.#willClose || this.#out.length > 0);
     this.#serveNext();
+  }
+
+  /** Keeps `chunk[from..]` for after the upgrade decision, and reads no more until then. */
+  #hold(chunk: Uint8Array, from: number): void {
+    if (from < chunk.length) this.#held.push(chunk.slice(from));
+    if (!this.#readPaused) {
+      this.#readPaused = true;
+      this.conn.pauseReading();
+    }
+  }
+
+  /** The held bytes as one array (null when none), forgetting them. */
+  #takeHeld(): Uint8Array | null {
+    const held = this.#held;
+    this.#held = [];
+    this.#holdAfter = null;
+    if (held.length === 0) return null;
+    if (held.length === 1) return held[0];
+    const out = new Uint8Array(held.reduce((n, h) => n + h.length, 0));
+    let at = 0;
+    for (const h of held) {
+      out.set(h, at);
+      at += h.length;
+    }
+    return out;
+  }
+
+  /**
+   * The handler returned the upgrade response: write the 101 and hand the
+   * connection to a WebSocket session (the bytes held behind the request
+   * head first). The task then finishes, releasing its slot; the connection
+   * still counts toward connectionLimit until the session ends.
+   */
+  switchToWebSocket(pending: PendingUpgrade, response: Response): void {
+    const leftover = this.#takeHeld();
+    this.#dropQueue();
+    this.#session = switchProtocols(this.#upgradeHost(), pending, response, this.host.adj.ident, leftover, () => {});
+    if (this.#readPaused && !this.closed) {
+      this.#readPaused = false;
+      this.conn.resumeReading();
+    }
+  }
+
+  #upgradeHost(): UpgradeHost {
+    return {
+      write: (bytes) => this.write(bytes),
+      writeParts: (parts) => this.writeParts(parts),
+      pending: () => this.pending,
+      gathersWrites: this.conn.gathersWrites,
+      pauseReading: () => this.conn.pauseReading(),
+      resumeReading: () => this.conn.resumeReading(),
+      closeAfterFlush: () => this.#closeAfterFlush(),
+      destroy: () => this.destroy(),
+    };
   }
 
   /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
@@ -175,6 +255,10 @@ export class Channel {
 
   #peerEnd(): void {
     this.#peerEnded = true;
+    if (this.#session !== null) {
+      this.#session.onEnd();
+      return;
+    }
     // A partly received request can never complete now.
     this.#discardPartial();
     if (this.busy) {
@@ -234,6 +318,7 @@ export class Channel {
       return;
     }
     this.#inFlight = true;
+    this.#serving = parser;
     if (parser.error !== null) {
       this.#serveError(parser.error);
       return;
@@ -269,6 +354,19 @@ export class Channel {
   /** Called by the task when its response is fully produced (or abandoned). */
   taskDone(close: boolean): void {
     this.#inFlight = false;
+    if (this.#session !== null) return;
+    const served = this.#serving;
+    this.#serving = null;
+    if (served !== null && served === this.#holdAfter && !close) {
+      // Not upgraded: what was held is HTTP after all.
+      const held = this.#takeHeld();
+      if (held !== null) {
+        this.#received(held);
+        return;
+      }
+    } else if (served !== null && served === this.#holdAfter) {
+      this.#takeHeld();
+    }
     if (close) {
       this.#willClose = true;
       this.#dropQueue();
@@ -376,6 +474,7 @@ export class Channel {
     this.#wakeDrainWaiters();
     if (this.#out.length === 0) {
       this.#wakeFlushWaiters();
+      this.#session?.onDrain();
       if (this.#closeRequested) {
         this.conn.close();
         return;
@@ -420,8 +519,20 @@ export class Channel {
 
   #closeRequested = false;
 
-  /** Closes once pending output is written (waitress's close_when_flushed). */
+  /**
+   * Closes once pending output is written (waitress's close_when_flushed).
+   * A WebSocket closes with 1001 and its closing handshake instead, cut
+   * after a bounded wait by the session.
+   */
   closeWhenFlushed(): void {
+    if (this.#session !== null) {
+      this.#session.shutdown();
+      return;
+    }
+    this.#closeAfterFlush();
+  }
+
+  #closeAfterFlush(): void {
     if (this.closed) return;
     this.uncork();
     this.#willClose = true;
@@ -469,6 +580,8 @@ export class Channel {
     this.#corkBytes = 0;
     this.#notifyClose(error ?? new Error("connection closed"));
     this.#wakeAll();
+    this.#held = [];
+    this.#session?.onClose(error);
     if (error !== undefined && this.host.adj.logSocketErrors && !isDisconnect(error)) {
       this.host.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
     }

@@ -23,6 +23,8 @@ import {
   reasonPhrase,
   utf8,
 } from "./utilities.ts";
+import { handshakeAnswer, hasUpgradeHeader } from "./websocket/engine.ts";
+import { offerUpgrade, takeUpgrade } from "./websocket/upgrade.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -150,6 +152,8 @@ class Task implements LossWatcher {
   finished = false;
   lost = false;
   #slotHeld = true;
+  /** The request carries an Upgrade header, so upgradeWebSocket may accept it. */
+  #upgradable = false;
 
   constructor(channel: Channel, parser: RequestParser) {
     this.channel = channel;
@@ -181,6 +185,10 @@ class Task implements LossWatcher {
     const url = `${origin.scheme}://${origin.authority}${path}${split.query}`;
     const request = new ServerRequest(this.head.method, url, origin.headers, this.body);
     this.request = request;
+    if (hasUpgradeHeader(this.head.headers)) {
+      offerUpgrade(request, this.head.version);
+      this.#upgradable = true;
+    }
     this.info = new TaskInfo(origin.remote, this.adj.urlPrefix);
     this.channel.watchLoss(this);
     let result: ReturnType<Handler>;
@@ -242,8 +250,17 @@ class Task implements LossWatcher {
     }
     if (this.channel.closed) {
       response.body?.cancel().catch(() => {});
+      if (this.#upgradable) takeUpgrade(this.request!, null);
       this.#finish(true);
       return;
+    }
+    if (this.#upgradable) {
+      const upgrade = takeUpgrade(this.request!, response);
+      if (upgrade !== null) {
+        this.channel.switchToWebSocket(upgrade, response);
+        this.#finish(false);
+        return;
+      }
     }
     writeResponse(this, response).then(
       (close) => this.#finish(close),
@@ -256,7 +273,23 @@ class Task implements LossWatcher {
     if (this.finished) return;
     const host = this.channel.host;
     const where = this.head.target;
+    if (this.#upgradable) takeUpgrade(this.request!, null);
     if (this.lost) {
+      this.#finish(true);
+      return;
+    }
+    const handshake = this.headWritten ? null : handshakeAnswer(error);
+    if (handshake !== null) {
+      // The client's fault, not the application's: 400 (426 for the version), not 500.
+      const message = (error as Error).message;
+      writeErrorResponse(
+        this.channel,
+        handshake.status,
+        handshake.reason,
+        message,
+        this.head.version,
+        handshake.headers,
+      );
       this.#finish(true);
       return;
     }
@@ -704,10 +737,11 @@ export function writeErrorResponse(
   reason: string,
   detail: string,
   version: "1.0" | "1.1",
+  extraHeaders = "",
 ): void {
   const adj = channel.host.adj;
   const body = utf8(errorBody(reason, detail, adj.ident));
-  let head = `HTTP/${version} ${status} ${reason}\r\n` +
+  let head = `HTTP/${version} ${status} ${reason}\r\n${extraHeaders}` +
     `Connection: close\r\nContent-Length: ${body.length}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Date: ${currentHttpDate()}\r\n`;
   if (adj.ident !== "") head += `Server: ${adj.ident}\r\n`;
