@@ -115,3 +115,24 @@ export class FakeTransport implements Transport {
     return decodeServerFrames(all).frames;
   }
 }
+
+/** A valid upgrade request head for `path`, with extra header lines. */
+export function upgradeRequest(path = "/", extra = "", key = "dGhlIHNhbXBsZSBub25jZQ=="): string {
+  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+}
+
+/** Splits what a raw client received into the response head (text) and the frames after it. */
+export function splitUpgrade(received: Uint8Array): { head: string | null; frames: ServerFrame[]; rest: Uint8Array } {
+  let end = -1;
+  for (let i = 0; i + 3 < received.length; i++) {
+    if (received[i] === 13 && received[i + 1] === 10 && received[i + 2] === 13 && received[i + 3] === 10) {
+      end = i + 4;
+      break;
+    }
+  }
+  if (end < 0) return { head: null, frames: [], rest: received };
+  const head = String.fromCharCode(...received.subarray(0, end));
+  const { frames, rest } = decodeServerFrames(received.subarray(end));
+  return { head, frames, rest };
+}
