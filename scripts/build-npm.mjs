@@ -37,9 +37,9 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning.call(process, warning, ...rest);
 };
 
-/** The sources that make up the package: mod.ts, cli.ts and every .ts under lib/. */
+/** The sources that make up the package: mod.ts, cli.ts, hono.ts and every .ts under lib/. */
 function sources() {
-  const files = ["mod.ts", "cli.ts"];
+  const files = ["mod.ts", "cli.ts", "hono.ts"];
   const walk = (dir) => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -102,8 +102,11 @@ const pkg = {
   type: "module",
   bin: { "waitress-serve": "cli.js" },
   main: "./mod.js",
-  exports: { ".": "./mod.js", "./cli": "./cli.js", "./package.json": "./package.json" },
-  files: ["mod.js", "cli.js", "lib/", "README.md", "LICENSE"],
+  exports: { ".": "./mod.js", "./cli": "./cli.js", "./hono": "./hono.js", "./package.json": "./package.json" },
+  files: ["mod.js", "cli.js", "hono.js", "lib/", "README.md", "LICENSE"],
+  // Only the ./hono sub-path needs Hono (its own defineWebSocketHelper); the rest has no dependency.
+  peerDependencies: { hono: "^4.7.0" },
+  peerDependenciesMeta: { hono: { optional: true } },
   engines: { node: ">=22.12" },
   keywords: ["http", "server", "waitress", "fetch", "deno", "bun", "node", "wsgi"],
 };

@@ -130,7 +130,7 @@ test("upgradeWebSocket: returns a CONNECTING socket and a 101 response with the 
   assert.equal(socket.readyState, 0);
   assert.equal(socket.url, "ws://example.com/chat?room=1");
   assert.equal(socket.protocol, "v2");
-  assert.equal(response.status, 101);
+  assert.equal(response.status, 200, "Node cannot build a 101 Response: the engine writes the 101");
   assert.ok(response instanceof UpgradeResponse);
   assert.equal(response.headers.get("sec-websocket-accept"), acceptKey(KEY));
   assert.equal(response.headers.get("sec-websocket-protocol"), "v2");
@@ -170,6 +170,10 @@ test("takeUpgrade: the returned upgrade response carries it out; any other respo
   const request = engineRequest();
   const { response } = upgradeWebSocket(request);
   assert.equal(takeUpgrade(request, response)?.response, response);
+  // Rebuilt by a middleware (new Response(body, response)): recognised by its accept key.
+  const rebuiltFor = engineRequest();
+  const first = upgradeWebSocket(rebuiltFor);
+  assert.equal(takeUpgrade(rebuiltFor, new Response(null, first.response))?.socket, first.socket);
 
   const other = engineRequest();
   const { socket } = upgradeWebSocket(other);

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { upgradeWebSocket } from "../mod.ts";
 import { upgradeWebSocket as honoUpgradeWebSocket } from "../hono.ts";
 import { negotiateDeflate } from "../lib/websocket/extensions.ts";
@@ -77,9 +78,15 @@ for (const deflate of [false, true]) {
   }
 }
 
-test("Hono helper: upgradeWebSocket from ./hono, end to end with onOpen, onMessage and onClose", async () => {
+test("Hono helper: upgradeWebSocket from ./hono, end to end, behind middleware that rebuilds the response", async () => {
   const events: string[] = [];
   const app = new Hono();
+  // cors() plus a header set before next(): Hono then rebuilds the handler's response with new Response(body, res).
+  app.use("*", cors());
+  app.use("*", async (c, next) => {
+    c.header("x-middleware", "1");
+    await next();
+  });
   app.get("/", (c) => c.text("plain"));
   app.get(
     "/ws",

@@ -6,8 +6,9 @@
  * return the upgrade response?).
  *
  * Node refuses `new Response(null, { status: 101 })`, so the response is an
- * {@link UpgradeResponse}: an ordinary Response that reports status 101 and
- * that the engine recognises by identity; the engine writes the real 101.
+ * {@link UpgradeResponse}: an ordinary Response that the engine recognises
+ * (by identity, or by its accept key once a middleware rebuilt it) and
+ * answers with the real 101.
  *
  * @module
  */
@@ -60,21 +61,14 @@ export interface PendingUpgrade {
   options: ResolvedUpgradeOptions;
 }
 
-/** The upgrade response: a plain Response that reports 101 (which Node would not construct). */
-export class UpgradeResponse extends Response {
-  /** Always 101 Switching Protocols. */
-  override get status(): number {
-    return 101;
-  }
-  /** "Switching Protocols". */
-  override get statusText(): string {
-    return "Switching Protocols";
-  }
-  /** False, as for any 1xx. */
-  override get ok(): boolean {
-    return false;
-  }
-}
+/**
+ * The upgrade response: an ordinary `Response` (status 200, no body) with
+ * the handshake headers. Its status is not 101 because Node cannot build a
+ * Response with a 1xx status, and middleware that rebuilds responses
+ * (`new Response(body, response)`, as Hono does once headers were set
+ * earlier) must keep working on every runtime; the engine writes the 101.
+ */
+export class UpgradeResponse extends Response {}
 
 interface Ticket {
   httpVersion: string;
@@ -158,6 +152,9 @@ export function takeUpgrade(request: object, response: unknown): PendingUpgrade 
   const pending = ticket?.pending ?? null;
   if (pending === null) return null;
   if (pending.response === response) return pending;
+  // A middleware that rebuilt the response (`new Response(body, response)`, as Hono does when headers were set
+  // earlier) kept its headers, the accept key among them: still this upgrade.
+  if (response instanceof Response && response.headers.get("sec-websocket-accept") === pending.accept) return pending;
   abandonUpgrade(pending, "the handler did not return the upgrade response");
   return null;
 }
