@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
 import {
+  applyMask,
   closePayload,
   encodeFrame,
   encodeHeader,
@@ -224,6 +225,32 @@ test("serialiser: header lengths and the 64-bit form", () => {
   assert.deepEqual(Array.from(encodeHeader(OP_BINARY, 65536)), [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
   assert.deepEqual(Array.from(encodeHeader(OP_TEXT, 1, { fin: false, rsv1: true })), [0x41, 1]);
   assert.deepEqual(Array.from(encodeFrame(OP_PONG, new Uint8Array([1, 2]))), [0x8a, 2, 1, 2]);
+});
+
+test("property: applyMask equals the byte-wise XOR for any offsets, phase and length", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 300 }),
+      fc.nat(7),
+      fc.nat(7),
+      fc.nat(3),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      (data, srcPad, dstPad, phase, mask) => {
+        const src = new Uint8Array(srcPad + data.length);
+        src.set(data, srcPad);
+        const dst = new Uint8Array(dstPad + data.length + 3);
+        applyMask(src, srcPad, srcPad + data.length, mask, phase, dst, dstPad);
+        const expected = data.map((b, i) => b ^ mask[(phase + i) & 3]);
+        assert.deepEqual(dst.subarray(dstPad, dstPad + data.length), expected);
+        assert.ok(dst.subarray(dstPad + data.length).every((b) => b === 0), "nothing written past the end");
+        // In place, as a client masking its own buffer.
+        const inPlace = data.slice();
+        applyMask(inPlace, 0, inPlace.length, mask, phase, inPlace, 0);
+        assert.deepEqual(inPlace, expected);
+      },
+    ),
+    params(600, 1500),
+  );
 });
 
 test("close codes: the valid set", () => {

@@ -96,6 +96,9 @@ export function writeHeader(out: Uint8Array, opcode: number, length: number, opt
   return at;
 }
 
+/** Below this many bytes a plain loop beats copying and then XOR-ing words in place. */
+const WORD_MASK_MIN = 64;
+
 /** XORs `src[start, end)` with `mask` (key offset `phase`) into `dst` at `dstAt`. */
 export function applyMask(
   src: Uint8Array,
@@ -106,20 +109,31 @@ export function applyMask(
   dst: Uint8Array,
   dstAt: number,
 ): void {
-  const m0 = mask[phase & 3], m1 = mask[(phase + 1) & 3], m2 = mask[(phase + 2) & 3], m3 = mask[(phase + 3) & 3];
-  let i = start;
-  let o = dstAt;
-  const end4 = start + ((end - start) & ~3);
-  while (i < end4) {
-    dst[o] = src[i] ^ m0;
-    dst[o + 1] = src[i + 1] ^ m1;
-    dst[o + 2] = src[i + 2] ^ m2;
-    dst[o + 3] = src[i + 3] ^ m3;
-    i += 4;
-    o += 4;
+  const n = end - start;
+  if (n < WORD_MASK_MIN) {
+    for (let i = 0; i < n; i++) dst[dstAt + i] = src[start + i] ^ mask[(phase + i) & 3];
+    return;
   }
-  let k = phase;
-  while (i < end) dst[o++] = src[i++] ^ mask[k++ & 3];
+  // Copy natively, then XOR in place: bytes up to a 4-aligned address, 32-bit words, then the tail.
+  if (src !== dst || start !== dstAt) dst.set(src.subarray(start, end), dstAt);
+  let i = 0;
+  const base = dst.byteOffset + dstAt;
+  while (((base + i) & 3) !== 0) {
+    dst[dstAt + i] = dst[dstAt + i] ^ mask[(phase + i) & 3];
+    i++;
+  }
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const p = phase + i;
+    // The mask as one word in memory order (little- or big-endian alike: built from bytes through a view).
+    const key = new Uint8Array(4);
+    for (let k = 0; k < 4; k++) key[k] = mask[(p + k) & 3];
+    const word = new Uint32Array(key.buffer)[0];
+    const view = new Uint32Array(dst.buffer, base + i, words);
+    for (let w = 0; w < words; w++) view[w] ^= word;
+    i += words * 4;
+  }
+  for (; i < n; i++) dst[dstAt + i] = dst[dstAt + i] ^ mask[(phase + i) & 3];
 }
 
 /** One whole frame: header and payload in one array (masked when `options.mask` is set). */

@@ -63,6 +63,12 @@ const PAYLOAD = 1;
 const DONE = 2;
 
 const decoder = new TextDecoder();
+/**
+ * A message buffer grows by at least this much: a constant per connection
+ * (like a read buffer), so a 64 KiB message arriving in several reads is
+ * allocated once, while a header's claim alone allocates nothing more.
+ */
+const GROWTH_STEP = 64 * 1024;
 
 function fail(code: number, reason: string): ProtocolError {
   return { code, reason };
@@ -225,13 +231,14 @@ export class FrameParser {
   }
 
   /**
-   * Room for `needed` bytes: at most double what is held (or exactly what the
-   * final frame still needs), never a size taken from a header on trust.
+   * Room for `needed` bytes: double what is held, or a fixed step
+   * ({@link GROWTH_STEP}) ahead (clipped to what the final frame still
+   * needs), never a size taken from a header on trust.
    */
   #grow(needed: number): void {
     const old = this.#buf;
     const capacity = old === null ? 0 : old.length;
-    let next = Math.max(needed, capacity * 2, 1024);
+    let next = Math.max(needed, capacity * 2, GROWTH_STEP);
     if (this.#fin) next = Math.min(next, this.#len + this.#frameLength - this.#framePos);
     next = Math.max(needed, Math.min(next, this.#limits.maxPayload));
     const buf = new Uint8Array(next);
