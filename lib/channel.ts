@@ -225,7 +225,9 @@ export class Channel {
   switchToWebSocket(pending: PendingUpgrade, response: Response): void {
     const leftover = this.#takeHeld();
     this.#dropQueue();
-    this.#session = switchProtocols(this.#upgradeHost(), pending, response, this.host.adj.ident, leftover, () => {});
+    const logger = this.host.logger;
+    const logError = (message: string) => logger.error(message);
+    this.#session = switchProtocols(this.#upgradeHost(), pending, response, this.host.adj.ident, leftover, logError);
     if (this.#readPaused && !this.closed) {
       this.#readPaused = false;
       this.conn.resumeReading();

@@ -33,7 +33,7 @@ function setup(options: Partial<SessionOptions> = {}, gathers = false) {
   const transport = new FakeTransport(gathers);
   const socket = new ServerWebSocket("ws://127.0.0.1/x", "");
   const log: string[] = [];
-  let finished = 0;
+  const errors: string[] = [];
   socket.addEventListener("open", () => log.push("open"));
   socket.addEventListener("message", (e) => {
     const data = (e as MessageEvent).data;
@@ -48,8 +48,8 @@ function setup(options: Partial<SessionOptions> = {}, gathers = false) {
     const c = e as CloseEvent;
     log.push(`close ${c.code} ${c.reason} ${c.wasClean}`);
   });
-  const session = new WebSocketSession(transport, socket, { ...BASE, ...options }, () => finished++);
-  return { transport, socket, session, log, finished: () => finished };
+  const session = new WebSocketSession(transport, socket, { ...BASE, ...options }, (m) => errors.push(m));
+  return { transport, socket, session, log, errors };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -98,7 +98,7 @@ test("session: binaryType blob by default, arraybuffer when asked", () => {
 });
 
 test("session: the peer's Close is echoed with its code, then the connection closes; the close is clean", () => {
-  const { transport, socket, session, log, finished } = setup();
+  const { transport, socket, session, log } = setup();
   session.open(null);
   session.onData(clientFrame(OP_CLOSE, closePayload(4000, "done")));
   const last = transport.frames().at(-1)!;
@@ -109,7 +109,6 @@ test("session: the peer's Close is echoed with its code, then the connection clo
   session.onClose();
   assert.equal(socket.readyState, 3);
   assert.deepEqual(log, ["open", "close 4000 done true"]);
-  assert.equal(finished(), 1);
   // An empty Close is answered with an empty Close; its event says 1005.
   const b = setup();
   b.session.open(null);
@@ -359,4 +358,24 @@ test("session: handlers: on* attributes and addEventListener both fire, in regis
   assert.deepEqual(order, ["listener", "handler"]);
   assert.equal(ServerWebSocket.OPEN, 1);
   assert.equal(socket.CLOSED, 3);
+});
+
+test("session: a listener that throws or rejects is logged and the socket carries on; removeEventListener works", async () => {
+  const { socket, session, log, errors } = setup();
+  const removed = () => log.push("removed listener ran");
+  socket.addEventListener("message", removed);
+  socket.removeEventListener("message", removed);
+  socket.onmessage = (e) => {
+    if (e.data === "throw") throw new Error("handler bug");
+    if (e.data === "reject") return Promise.reject(new Error("async bug"));
+  };
+  session.open(null);
+  session.onData(clientFrame(OP_TEXT, "throw"));
+  session.onData(clientFrame(OP_TEXT, "reject"));
+  session.onData(clientFrame(OP_TEXT, "fine"));
+  await until(() => errors.length === 2);
+  assert.match(errors[0], /Exception in WebSocket "message" listener[\s\S]*handler bug/);
+  assert.match(errors[1], /async bug/);
+  assert.deepEqual(log, ["open", "message throw", "message reject", "message fine"]);
+  assert.equal(socket.readyState, 1);
 });

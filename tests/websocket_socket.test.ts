@@ -34,6 +34,7 @@ function echoServer(options: UpgradeWebSocketOptions = {}, serveOptions = {}): P
     socket.binaryType = "arraybuffer";
     socket.onmessage = (event) => {
       if (event.data === "close-me") socket.close(4001, "asked");
+      else if (event.data === "boom") throw new Error("app bug");
       else socket.send(event.data);
     };
     if (url.pathname === "/headers") response.headers.set("x-app", "yes");
@@ -253,6 +254,20 @@ test("shutdown() cuts a WebSocket whose client never answers the Close, after a 
   assert.ok(Date.now() - started >= 1000, "waited for the handshake");
   assert.equal(await closeCode(a.client), 1001);
   await a.client.waitClosed();
+});
+
+test("an exception in the app's message listener is logged; the socket and the server carry on", async () => {
+  const t = await echoServer();
+  try {
+    const { client } = await open(t.port);
+    client.send(clientFrame(OP_TEXT, "boom"));
+    client.send(clientFrame(OP_TEXT, "after"));
+    assert.equal(dec.decode((await waitFrames(client, 1))[0].payload), "after");
+    assert.ok(t.logs.some((l) => l.startsWith("ERROR") && l.includes("app bug")), t.logs.join("\n"));
+    client.destroy();
+  } finally {
+    await t.stop();
+  }
 });
 
 // ---- Autobahn-style behaviours, as our own cases ----

@@ -94,7 +94,8 @@ class HostTransport implements Transport {
 /**
  * Writes the 101 (the app's own headers, the handshake's, Date and Server)
  * and starts the session, fed first with `leftover`, the bytes that came
- * behind the request head.
+ * behind the request head; `logError` hears exceptions from the app's
+ * event listeners.
  */
 export function switchProtocols(
   host: UpgradeHost,
@@ -102,11 +103,11 @@ export function switchProtocols(
   response: Response,
   ident: string,
   leftover: Uint8Array | null,
-  onFinished: () => void,
+  logError: (message: string) => void,
 ): WebSocketSession {
   let head = `HTTP/1.1 101 Switching Protocols\r\n${upgradeHeaderLines(pending, response)}`;
   if (!response.headers.has("date")) head += `date: ${currentHttpDate()}\r\n`;
   if (ident !== "" && !response.headers.has("server")) head += `server: ${ident}\r\n`;
   host.write(latin1Bytes(head + "\r\n"));
-  return startSession(pending, new HostTransport(host), leftover, onFinished);
+  return startSession(pending, new HostTransport(host), leftover, logError);
 }

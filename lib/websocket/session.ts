@@ -63,7 +63,7 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   readonly #parser: FrameParser;
   readonly #inflater: MessageInflater | null;
   readonly #deflater: MessageDeflater | null;
-  readonly #onFinished: () => void;
+  readonly #logError: (message: string) => void;
   /** Messages waiting for a Blob's bytes or compression, in order. */
   #outQueue: Outgoing[] = [];
   #outBusy = false;
@@ -90,12 +90,17 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   #pingOutstanding = false;
   #closedWaiters: Array<() => void> = [];
 
-  /** `onFinished` runs once when the connection is gone (the engine's bookkeeping). */
-  constructor(transport: Transport, socket: ServerWebSocket, options: SessionOptions, onFinished: () => void) {
+  /** `logError` receives exceptions from the application's event listeners (the server's logger). */
+  constructor(
+    transport: Transport,
+    socket: ServerWebSocket,
+    options: SessionOptions,
+    logError: (message: string) => void,
+  ) {
     this.#transport = transport;
     this.#socket = socket;
     this.#options = options;
-    this.#onFinished = onFinished;
+    this.#logError = logError;
     const deflate = options.deflate;
     this.#parser = new FrameParser(
       { maxPayload: options.maxPayload, maxFragments: options.maxFragments, compression: deflate !== null },
@@ -156,7 +161,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     else if (received && this.#closeSent) socketControl.closed(this.#socket, received[0], received[1], true);
     else socketControl.closed(this.#socket, CLOSE.abnormal, "", false);
     for (const resolve of this.#closedWaiters.splice(0)) resolve();
-    this.#onFinished();
   }
 
   // ---- engine controls ----
@@ -202,6 +206,11 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     this.#outQueue.push({ opcode, data: copy, size });
     this.#pendingPayload += size;
     if (!this.#outBusy) this.#drainOutQueue();
+  }
+
+  /** An application listener threw (or its promise rejected): logged, and the socket carries on. */
+  reportError(message: string): void {
+    this.#logError(message);
   }
 
   /** The socket's close(): a Close frame, then wait for the peer's. */

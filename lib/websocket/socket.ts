@@ -6,8 +6,14 @@
  * The socket itself does no I/O: a {@link SocketDriver} (the session) sends
  * and closes for it, and drives its state through {@link socketControl}.
  *
+ * An exception thrown by a listener (or a promise it returns that rejects)
+ * is logged and the socket carries on, as in a browser; dispatched raw, it
+ * would reach the runtime's uncaught-exception handler and stop the whole
+ * server on Node, Deno and Bun alike.
+ *
  * @module
  */
+import { describeError } from "../utilities.ts";
 import { closeEvent, errorEvent, messageEvent } from "./events.ts";
 
 /** What the socket asks of the connection behind it. */
@@ -18,6 +24,8 @@ export interface SocketDriver {
   close(code: number | undefined, reason: string): void;
   /** Bytes of message data queued and not yet passed to the operating system. */
   readonly bufferedAmount: number;
+  /** An application listener threw: log it (the socket carries on, as a browser's does). */
+  reportError(message: string): void;
 }
 
 /** The lifecycle calls the session makes on its socket. */
@@ -45,6 +53,12 @@ const REASON_LIMIT = 123;
 
 function domException(message: string, name: string): Error {
   return new DOMException(message, name);
+}
+
+/** once/passive do not tell listeners apart; capture does (as in EventTarget). */
+function guardKey(type: string, options?: boolean | EventListenerOptions): string {
+  const capture = typeof options === "boolean" ? options : options?.capture === true;
+  return capture ? `${type} capture` : type;
 }
 
 /** Filled in by the class's static block: the only way to drive a socket's state. */
@@ -79,6 +93,8 @@ export class ServerWebSocket extends EventTarget {
   /** A close() made before the connection opened, replayed on attach. */
   #earlyClose: [number | undefined, string] | null = null;
   #handlers: Record<string, Handler> = {};
+  /** The guarded wrapper of each listener, per type and capture flag, so removeEventListener finds it. */
+  #guards = new Map<EventListenerOrEventListenerObject, Map<string, EventListener>>();
 
   /** Made by `upgradeWebSocket` only: `url` of the request, `protocol` the chosen subprotocol ("" for none). */
   constructor(url: string, protocol: string) {
@@ -204,6 +220,57 @@ export class ServerWebSocket extends EventTarget {
     }
     this.#readyState = 2;
     this.#driver!.close(code, text);
+  }
+
+  /** Adds `listener`, guarded so that what it throws is logged instead of stopping the server. */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    const key = guardKey(type, options);
+    let byType = this.#guards.get(listener);
+    if (byType === undefined) this.#guards.set(listener, byType = new Map());
+    let guard = byType.get(key);
+    if (guard === undefined) {
+      guard = (event: Event) => this.#invoke(listener, event);
+      byType.set(key, guard);
+    }
+    super.addEventListener(type, guard, options);
+  }
+
+  /** Removes a listener added with {@link addEventListener}. */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    const byType = this.#guards.get(listener);
+    const key = guardKey(type, options);
+    const guard = byType?.get(key);
+    if (guard === undefined) return;
+    byType!.delete(key);
+    if (byType!.size === 0) this.#guards.delete(listener);
+    super.removeEventListener(type, guard, options);
+  }
+
+  #invoke(listener: EventListenerOrEventListenerObject, event: Event): void {
+    try {
+      const result: unknown = typeof listener === "function" ? listener.call(this, event) : listener.handleEvent(event);
+      if (result !== null && typeof (result as Promise<unknown>)?.then === "function") {
+        (result as Promise<unknown>).then(undefined, (error) => this.#report(event.type, error));
+      }
+    } catch (error) {
+      this.#report(event.type, error);
+    }
+  }
+
+  #report(type: string, error: unknown): void {
+    const message = `Exception in WebSocket "${type}" listener for ${this.#url}\n${describeError(error)}`;
+    if (this.#driver !== null) this.#driver.reportError(message);
+    else console.error(message);
   }
 
   #handler(type: string): Handler {

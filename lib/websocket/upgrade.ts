@@ -208,14 +208,14 @@ export function startSession(
   pending: PendingUpgrade,
   transport: Transport,
   leftover: Uint8Array | null,
-  onFinished: () => void,
+  logError: (message: string) => void,
 ): WebSocketSession {
   const session = new WebSocketSession(transport, pending.socket, {
     ...pending.options,
     maxFragments: MAX_FRAGMENTS,
     closeTimeout: CLOSE_TIMEOUT_MS,
     deflate: pending.deflate,
-  }, onFinished);
+  }, logError);
   session.open(leftover);
   return session;
 }
