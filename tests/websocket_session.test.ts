@@ -379,3 +379,24 @@ test("session: a listener that throws or rejects is logged and the socket carrie
   assert.deepEqual(log, ["open", "message throw", "message reject", "message fine"]);
   assert.equal(socket.readyState, 1);
 });
+
+test("session: the peer's Close while a message is being compressed: the message, then our Close, then the close", async () => {
+  const deflate = negotiateDeflate("permessage-deflate")!;
+  const { transport, socket, session } = setup({ deflate });
+  session.open(null);
+  socket.send("x".repeat(10_000));
+  session.onData(clientFrame(OP_CLOSE, closePayload(1000)));
+  assert.equal(transport.closed, false, "not before our Close is written");
+  await until(() => transport.closed);
+  assert.deepEqual(transport.frames().map((f) => f.opcode), [OP_TEXT, OP_CLOSE]);
+  session.onClose();
+});
+
+test("session: a peer that sends Close but never reads is still cut after the close timeout", async () => {
+  const { transport, session } = setup({ closeTimeout: 30 });
+  session.open(null);
+  session.onData(clientFrame(OP_CLOSE, closePayload(1000)));
+  assert.ok(transport.closed);
+  await until(() => transport.destroyed, 1000);
+  session.onClose();
+});

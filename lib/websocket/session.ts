@@ -6,30 +6,15 @@
  *
  * @module
  */
-import type { Connection } from "../socket/types.ts";
 import { MessageDeflater, MessageInflater, TOO_BIG } from "./deflate.ts";
 import type { DeflateParams } from "./extensions.ts";
-import {
-  CLOSE,
-  closePayload,
-  encodeHeader,
-  headerLength,
-  OP_BINARY,
-  OP_CLOSE,
-  OP_PING,
-  OP_PONG,
-  OP_TEXT,
-  writeHeader,
-} from "./frame.ts";
+import { CLOSE, closePayload, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "./frame.ts";
 import { FrameParser, type FrameSink, type ProtocolError } from "./frame_parser.ts";
+import { Outbox, type Transport } from "./outbox.ts";
 import { type ServerWebSocket, socketControl, type SocketDriver } from "./socket.ts";
 import { isValidUtf8 } from "./utf8.ts";
 
-/** What the session needs of the connection (the engine's, or a test double). */
-export type Transport = Pick<
-  Connection,
-  "write" | "writev" | "gathersWrites" | "bufferedAmount" | "pauseReading" | "resumeReading" | "close" | "destroy"
->;
+export type { Transport } from "./outbox.ts";
 
 /** The session's limits and timers. */
 export interface SessionOptions {
@@ -47,12 +32,9 @@ export interface SessionOptions {
   deflate: DeflateParams | null;
 }
 
-/** Payloads up to this size are copied behind their header and written as one piece. */
-const JOIN_LIMIT = 16 * 1024;
 /** Compressed messages waiting to be inflated before reading pauses. */
 const INFLATE_BACKLOG = 8;
 
-type Outgoing = { opcode: number; data: Uint8Array | Promise<Uint8Array>; size: number };
 type Incoming = { text: boolean; data: Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer> | typeof TOO_BIG> };
 
 /** Drives one WebSocket over one connection. */
@@ -63,23 +45,13 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   readonly #parser: FrameParser;
   readonly #inflater: MessageInflater | null;
   readonly #deflater: MessageDeflater | null;
+  readonly #outbox: Outbox;
   readonly #logError: (message: string) => void;
-  /** Messages waiting for a Blob's bytes or compression, in order. */
-  #outQueue: Outgoing[] = [];
-  #outBusy = false;
-  /** Payload bytes in #outQueue. */
-  #pendingPayload = 0;
-  /**
-   * Wire bytes handed to the transport, and per-message [wire end, payload
-   * size] records not yet flushed. The transport's own count covers the 101
-   * head and our frames only, so our bytes flushed are #wireTotal minus it.
-   */
-  #wireTotal = 0;
-  #records: number[] = [];
-  #recordsHead = 0;
   /** Received messages waiting for inflation, in order. */
   #inQueue: Incoming[] = [];
   #inBusy = false;
+  /** close() or shutdown() asked for a Close: sent once the messages queued before it are out. */
+  #closeRequested = false;
   #closeSent = false;
   #closeReceived: [number, string] | null = null;
   #failure: [number, string] | null = null;
@@ -108,6 +80,10 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     );
     this.#inflater = deflate ? new MessageInflater(deflate.clientNoContextTakeover) : null;
     this.#deflater = deflate ? new MessageDeflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover) : null;
+    this.#outbox = new Outbox(transport, this.#deflater, (error) => {
+      socketControl.error(socket, "a message could not be prepared for sending", error);
+      this.#fail({ code: CLOSE.internalError, reason: "internal error" });
+    });
     socketControl.attach(socket, this, deflate ? deflate.response : "");
   }
 
@@ -136,12 +112,12 @@ export class WebSocketSession implements SocketDriver, FrameSink {
 
   /** The peer sent FIN. Without a Close frame first, that is an abnormal end. */
   onEnd(): void {
-    if (this.#closeReceived === null) this.#transport.close();
+    if (this.#closeReceived === null) this.#closeTransport();
   }
 
   /** The transport flushed: nothing to do beyond what bufferedAmount reads. */
   onDrain(): void {
-    this.#trimRecords();
+    this.#outbox.trim();
   }
 
   /** The connection is gone. */
@@ -181,31 +157,17 @@ export class WebSocketSession implements SocketDriver, FrameSink {
 
   /** Bytes of message data queued and not yet passed to the operating system. */
   get bufferedAmount(): number {
-    this.#trimRecords();
-    let amount = this.#pendingPayload;
-    const written = this.#written();
-    for (let i = this.#recordsHead; i < this.#records.length; i += 2) {
-      amount += Math.min(this.#records[i + 1], this.#records[i] - written);
-    }
-    return amount;
+    return this.#outbox.bufferedAmount;
   }
 
   /** Queues a message. */
   send(data: Uint8Array | Promise<Uint8Array>, text: boolean, size: number): void {
-    if (this.#closeSent || this.#finished) return;
-    const opcode = text ? OP_TEXT : OP_BINARY;
-    if (this.#queuedWire() + size > this.#options.backpressureLimit) {
+    if (this.#closeRequested || this.#finished) return;
+    if (this.#outbox.queuedBytes + size > this.#options.backpressureLimit) {
       this.#fail({ code: CLOSE.policyViolation, reason: "send buffer above the backpressure limit" });
       return;
     }
-    if (!this.#outBusy && this.#deflater === null && data instanceof Uint8Array) {
-      this.#writeMessage(opcode, data, false, size);
-      return;
-    }
-    const copy = data instanceof Uint8Array ? data.slice() : data;
-    this.#outQueue.push({ opcode, data: copy, size });
-    this.#pendingPayload += size;
-    if (!this.#outBusy) this.#drainOutQueue();
+    this.#outbox.message(text ? OP_TEXT : OP_BINARY, data, size);
   }
 
   /** An application listener threw (or its promise rejected): logged, and the socket carries on. */
@@ -236,7 +198,7 @@ export class WebSocketSession implements SocketDriver, FrameSink {
 
   /** Answers with the same payload. */
   ping(payload: Uint8Array<ArrayBuffer>): void {
-    if (!this.#closeSent) this.#writeControl(OP_PONG, payload);
+    if (!this.#closeSent) this.#outbox.control(OP_PONG, payload);
   }
 
   /** Any pong answers our idle ping. */
@@ -250,83 +212,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   }
 
   // ---- internals ----
-
-  /** Our frame bytes the transport has passed on (negative while the 101 head is still queued). */
-  #written(): number {
-    return this.#wireTotal - this.#transport.bufferedAmount;
-  }
-
-  #queuedWire(): number {
-    return this.#transport.bufferedAmount + this.#pendingPayload;
-  }
-
-  #trimRecords(): void {
-    const written = this.#written();
-    const records = this.#records;
-    while (this.#recordsHead < records.length && records[this.#recordsHead] <= written) this.#recordsHead += 2;
-    if (this.#recordsHead === records.length) {
-      records.length = 0;
-      this.#recordsHead = 0;
-    }
-  }
-
-  #write(parts: Uint8Array[]): void {
-    let n = 0;
-    for (const p of parts) n += p.length;
-    this.#wireTotal += n;
-    if (parts.length === 1) this.#transport.write(parts[0]);
-    else this.#transport.writev(parts);
-  }
-
-  #writeMessage(opcode: number, payload: Uint8Array, compressed: boolean, size: number): void {
-    const length = payload.length;
-    if (length <= JOIN_LIMIT || !this.#transport.gathersWrites) {
-      const frame = new Uint8Array(headerLength(length, false) + length);
-      const at = writeHeader(frame, opcode, length, compressed ? { rsv1: true } : undefined);
-      frame.set(payload, at);
-      this.#write([frame]);
-    } else {
-      const copy = compressed ? payload : payload.slice();
-      this.#write([encodeHeader(opcode, length, compressed ? { rsv1: true } : undefined), copy]);
-    }
-    this.#records.push(this.#wireTotal, size);
-  }
-
-  #writeControl(opcode: number, payload: Uint8Array): void {
-    const frame = new Uint8Array(2 + payload.length);
-    writeHeader(frame, opcode, payload.length);
-    frame.set(payload, 2);
-    this.#write([frame]);
-  }
-
-  async #drainOutQueue(): Promise<void> {
-    this.#outBusy = true;
-    try {
-      while (this.#outQueue.length > 0 && !this.#finished) {
-        const item = this.#outQueue[0];
-        let payload = await item.data;
-        let compressed = false;
-        if (this.#deflater !== null && payload.length > 0) {
-          payload = await this.#deflater.deflate(payload);
-          compressed = true;
-        }
-        this.#outQueue.shift();
-        this.#pendingPayload -= item.size;
-        if (this.#closeSent || this.#finished) continue;
-        this.#writeMessage(item.opcode, payload, compressed, item.size);
-      }
-    } catch (error) {
-      this.#outQueue.length = 0;
-      this.#pendingPayload = 0;
-      socketControl.error(this.#socket, "a message could not be prepared for sending", error);
-      this.#fail({ code: CLOSE.internalError, reason: "internal error" });
-    } finally {
-      this.#outBusy = false;
-    }
-    if (this.#closeLater) this.#closeLater();
-  }
-
-  #closeLater: (() => void) | null = null;
 
   async #drainInQueue(): Promise<void> {
     this.#inBusy = true;
@@ -364,26 +249,24 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     }
     this.#closeReceived = [code, reason];
     socketControl.closing(this.#socket);
-    if (!this.#closeSent) this.#sendClose(code === CLOSE.noStatus ? undefined : code, "");
-    this.#transport.close();
+    // Our Close answers it (after messages already queued), and then the connection closes.
+    if (this.#closeSent) this.#closeTransport();
+    else if (!this.#closeRequested) this.#sendClose(code === CLOSE.noStatus ? undefined : code, "");
   }
 
   #sendClose(code: number | undefined, reason: string): void {
-    if (this.#closeSent || this.#finished) return;
-    if (this.#outBusy) {
-      // Messages queued before close() go out first.
-      this.#closeLater = () => {
-        this.#closeLater = null;
-        this.#sendClose(code, reason);
-      };
-      return;
-    }
-    this.#closeSent = true;
-    this.#outQueue.length = 0;
-    this.#writeControl(OP_CLOSE, closePayload(code, reason));
-    if (this.#closeReceived === null) {
-      this.#closeTimer = setTimeout(() => this.destroy(), this.#options.closeTimeout);
-    }
+    if (this.#closeRequested || this.#finished) return;
+    this.#closeRequested = true;
+    // Messages queued before close() go out first.
+    this.#outbox.afterQueued(() => {
+      if (this.#closeSent || this.#finished) return;
+      this.#closeSent = true;
+      this.#outbox.stop();
+      this.#outbox.control(OP_CLOSE, closePayload(code, reason));
+      // The peer closed first: ours answers it and the server closes the TCP connection (RFC 6455 7.1.1).
+      if (this.#closeReceived !== null) this.#closeTransport();
+      else this.#closeTimer ??= setTimeout(() => this.destroy(), this.#options.closeTimeout);
+    });
   }
 
   /** Fail the connection: error event, our Close with the code, then close without waiting (RFC 6455 7.1.7). */
@@ -394,11 +277,17 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     this.#inQueue.length = 0;
     socketControl.error(this.#socket, error.reason);
     socketControl.closing(this.#socket);
+    this.#closeRequested = true;
     if (!this.#closeSent) {
       this.#closeSent = true;
-      this.#outQueue.length = 0;
-      this.#writeControl(OP_CLOSE, closePayload(error.code, error.reason));
+      this.#outbox.stop();
+      this.#outbox.control(OP_CLOSE, closePayload(error.code, error.reason));
     }
+    this.#closeTransport();
+  }
+
+  /** Close once flushed, and cut after closeTimeout if the peer does not read what is left. */
+  #closeTransport(): void {
     this.#transport.close();
     this.#closeTimer ??= setTimeout(() => this.destroy(), this.#options.closeTimeout);
   }
@@ -417,7 +306,7 @@ export class WebSocketSession implements SocketDriver, FrameSink {
       this.#pingOutstanding = false;
     } else if (!this.#pingOutstanding) {
       this.#pingOutstanding = true;
-      this.#writeControl(OP_PING, new Uint8Array(0));
+      this.#outbox.control(OP_PING, new Uint8Array(0));
     } else {
       this.#fail({ code: CLOSE.goingAway, reason: "No response from ping frame." });
       return;
