@@ -4,9 +4,10 @@
  * reported at once (RFC 6455 8.1 lets a receiver fail fast).
  *
  * Our own state machine rather than `TextDecoder({ fatal: true })` with
- * `stream: true`: the decoders disagree between runtimes on when a truncated
- * or overlong sequence is reported in streaming mode, and a decoder builds a
- * string we do not want while a message is still arriving.
+ * `stream: true`: that decoder would build a string for every piece while a
+ * message is still arriving (and the message is decoded once more, whole,
+ * at the end), and its streaming behaviour is each runtime's own code; this
+ * one checks bytes in place and behaves the same everywhere by construction.
  *
  * @module
  */
