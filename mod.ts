@@ -19,7 +19,7 @@ export type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./lib/websocket/
 export { ServerWebSocket } from "./lib/websocket/socket.ts";
 export type { WebSocketErrorEvent } from "./lib/websocket/events.ts";
 
-import { isMainModule, runCli } from "./lib/runner.ts";
+import { isMainModule, runCli } from "./lib/cli/main.ts";
 
 // `deno run -A mod.ts ...` (or jsr:@x/waitress) runs the command line. No
 // top-level await, so that importing the library stays synchronous.
