@@ -13,7 +13,8 @@ import { cors } from "hono/cors";
 import { upgradeWebSocket } from "../mod.ts";
 import { upgradeWebSocket as honoUpgradeWebSocket } from "../hono.ts";
 import { negotiateDeflate } from "../lib/websocket/extensions.ts";
-import { runToEnd, startServer, type TestServer } from "./_helpers.ts";
+import { runToEnd } from "./support/process.ts";
+import { startServer, type TestServer } from "./support/server.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);

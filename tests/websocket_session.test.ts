@@ -18,7 +18,7 @@ import { negotiateDeflate } from "../lib/websocket/extensions.ts";
 import { MessageDeflater, MessageInflater } from "../lib/websocket/deflate.ts";
 import { type SessionOptions, WebSocketSession } from "../lib/websocket/session.ts";
 import { ServerWebSocket } from "../lib/websocket/socket.ts";
-import { clientFrame, closeOf, FakeTransport } from "./_websocket_helpers.ts";
+import { clientFrame, closeOf, FakeTransport } from "./support/websocket.ts";
 
 const BASE: SessionOptions = {
   maxPayload: 1 << 20,

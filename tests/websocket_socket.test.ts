@@ -16,8 +16,10 @@ import {
   OP_TEXT,
 } from "../lib/websocket/frame.ts";
 import { acceptKey } from "../lib/websocket/handshake.ts";
-import { RawClient, sleep, startServer, type TestServer, withTimeout } from "./_helpers.ts";
-import { clientFrame, closeOf, type ServerFrame, splitUpgrade, upgradeRequest } from "./_websocket_helpers.ts";
+import { RawClient } from "./support/raw_client.ts";
+import { startServer, type TestServer } from "./support/server.ts";
+import { sleep, withTimeout } from "./support/time.ts";
+import { clientFrame, closeOf, type ServerFrame, splitUpgrade, upgradeRequest } from "./support/websocket.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const dec = new TextDecoder();

@@ -1,8 +1,12 @@
-// Test helpers for WebSocket: a decoder for the frames a server sends
-// (unmasked), client frames (masked), and a transport double that records
-// what a session writes.
-import { encodeFrame, type FrameOptions } from "../lib/websocket/frame.ts";
-import type { Transport } from "../lib/websocket/session.ts";
+/**
+ * WebSocket test support: client frames (masked), a decoder for the frames
+ * a server sends (unmasked), the upgrade request and response split, and a
+ * transport double that records what a session writes.
+ *
+ * @module
+ */
+import { encodeFrame, type FrameOptions } from "../../lib/websocket/frame.ts";
+import type { Transport } from "../../lib/websocket/session.ts";
 
 const enc = new TextEncoder();
 const MASK = new Uint8Array([0x11, 0x22, 0x33, 0x44]);
