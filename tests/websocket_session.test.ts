@@ -400,3 +400,50 @@ test("session: a peer that sends Close but never reads is still cut after the cl
   await until(() => transport.destroyed, 1000);
   session.onClose();
 });
+
+test("session: permessage-deflate context takeover is kept by default and dropped when negotiated away", async () => {
+  const text = "the same sentence, compressed twice over one connection";
+  for (
+    const [offer, shared] of [
+      ["permessage-deflate", true],
+      ["permessage-deflate; server_no_context_takeover", false],
+    ] as const
+  ) {
+    const deflate = negotiateDeflate(offer)!;
+    const { transport, socket, session } = setup({ deflate });
+    session.open(null);
+    socket.send(text);
+    socket.send(text);
+    await until(() => transport.frames().length === 2);
+    const [a, b] = transport.frames();
+    // With the window kept, the second copy is a back-reference into the first: shorter.
+    if (shared) {
+      assert.ok(b.payload.length < a.payload.length, `${offer}: ${a.payload.length} then ${b.payload.length}`);
+    } else assert.deepEqual(b.payload, a.payload, offer);
+    // A client inflating with one context (what it must do unless it also reset) reads both.
+    const inflater = new MessageInflater(false);
+    for (const f of [a, b]) {
+      assert.equal(new TextDecoder().decode((await inflater.inflate(f.payload, 1000)) as Uint8Array), text);
+    }
+    inflater.close();
+    session.destroy();
+    session.onClose();
+  }
+});
+
+test("session: permessage-deflate: the client's context is kept across messages it compresses with takeover", async () => {
+  const deflate = negotiateDeflate("permessage-deflate")!;
+  const { session, log } = setup({ deflate });
+  session.open(null);
+  const d = new MessageDeflater(15, false);
+  const m = new TextEncoder().encode("repeat repeat repeat");
+  const first = await d.deflate(m);
+  const second = await d.deflate(m); // refers back into the first message's window
+  d.close();
+  session.onData(clientFrame(OP_TEXT, first, { rsv1: true }));
+  session.onData(clientFrame(OP_TEXT, second, { rsv1: true }));
+  await until(() => log.length === 3);
+  assert.deepEqual(log, ["open", "message repeat repeat repeat", "message repeat repeat repeat"]);
+  session.destroy();
+  session.onClose();
+});
