@@ -447,3 +447,25 @@ test("session: permessage-deflate: the client's context is kept across messages 
   session.destroy();
   session.onClose();
 });
+
+test("session: compressed messages dropped after a failure leave no unhandled rejection behind", async () => {
+  const deflate = negotiateDeflate("permessage-deflate")!;
+  const { transport, session } = setup({ deflate, maxPayload: 1000 });
+  session.open(null);
+  const d = new MessageDeflater(15, false);
+  const bomb = await d.deflate(new Uint8Array(100_000));
+  d.close();
+  const corrupt = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+  // The first fails (1009); the corrupt ones behind it reject while already dropped.
+  session.onData(
+    new Uint8Array([
+      ...clientFrame(OP_BINARY, bomb, { rsv1: true }),
+      ...clientFrame(OP_BINARY, corrupt, { rsv1: true }),
+      ...clientFrame(OP_BINARY, corrupt, { rsv1: true }),
+    ]),
+  );
+  await until(() => transport.frames().some((f) => f.opcode === OP_CLOSE));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(closeOf(transport.frames().at(-1)!.payload).code, 1009);
+  session.onClose();
+});

@@ -72,6 +72,8 @@ export class Outbox {
       this.#writeMessage(opcode, data, false, size);
       return;
     }
+    // A Blob that fails to read is reported when its turn comes; if stop() drops it first, it must not go unhandled.
+    if (!(data instanceof Uint8Array)) data.catch(() => {});
     this.#queue.push({ opcode, data: data instanceof Uint8Array ? data.slice() : data, size });
     this.#pendingPayload += size;
     if (!this.#busy) void this.#drain();

@@ -60,7 +60,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #sawTraffic = false;
   #pingOutstanding = false;
-  #closedWaiters: Array<() => void> = [];
 
   /** `logError` receives exceptions from the application's event listeners (the server's logger). */
   constructor(
@@ -92,12 +91,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     this.#armIdle();
     socketControl.open(this.#socket);
     if (leftover !== null && leftover.length > 0) this.onData(leftover);
-  }
-
-  /** Resolves once the connection is gone. */
-  get closed(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
-    return new Promise((resolve) => this.#closedWaiters.push(resolve));
   }
 
   // ---- the connection's callbacks ----
@@ -136,7 +129,6 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     if (failure) socketControl.closed(this.#socket, failure[0], failure[1], false);
     else if (received && this.#closeSent) socketControl.closed(this.#socket, received[0], received[1], true);
     else socketControl.closed(this.#socket, CLOSE.abnormal, "", false);
-    for (const resolve of this.#closedWaiters.splice(0)) resolve();
   }
 
   // ---- engine controls ----
@@ -191,6 +183,8 @@ export class WebSocketSession implements SocketDriver, FrameSink {
       return;
     }
     const pending = compressed ? this.#inflater!.inflate(data, this.#options.maxPayload) : data;
+    // Awaited in order below; a failure may drop the queue first, and a dropped rejection must not go unhandled.
+    if (pending instanceof Promise) pending.catch(() => {});
     this.#inQueue.push({ text, data: pending });
     if (this.#inQueue.length > INFLATE_BACKLOG) this.#transport.pauseReading();
     if (!this.#inBusy) this.#drainInQueue();
