@@ -32,6 +32,51 @@ export interface UpgradeHost {
   destroy(): void;
 }
 
+/**
+ * The bytes that arrive behind a request with an Upgrade header, held back
+ * from the HTTP parser until its handler has answered: they are WebSocket
+ * frames if it upgrades, the next HTTP requests if it does not.
+ */
+export class HeldInput {
+  #after: object | null = null;
+  #chunks: Uint8Array[] = [];
+
+  /** True while bytes are being held. */
+  get holding(): boolean {
+    return this.#after !== null;
+  }
+
+  /** Starts holding what comes after `request` (its parser, for the channel). */
+  holdAfter(request: object): void {
+    this.#after = request;
+  }
+
+  /** True when the holding began with `request`. */
+  heldFor(request: object | null): boolean {
+    return request !== null && request === this.#after;
+  }
+
+  /** Keeps a copy of `chunk[from..]` (the adapter reuses its memory). */
+  add(chunk: Uint8Array, from: number): void {
+    if (from < chunk.length) this.#chunks.push(chunk.slice(from));
+  }
+
+  /** The held bytes as one array (null when none); holding ends. */
+  take(): Uint8Array | null {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#after = null;
+    if (chunks.length <= 1) return chunks[0] ?? null;
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}
+
 /** True when the request head carries an Upgrade header: its later bytes must wait for the handler's answer. */
 export function hasUpgradeHeader(pairs: readonly string[]): boolean {
   for (let i = 0; i < pairs.length; i += 2) {
