@@ -469,3 +469,22 @@ test("session: compressed messages dropped after a failure leave no unhandled re
   assert.equal(closeOf(transport.frames().at(-1)!.payload).code, 1009);
   session.onClose();
 });
+
+test("session: an inflated binary message arrives as exactly its bytes (zlib's output is a view into a shared pool)", async () => {
+  const deflate = negotiateDeflate("permessage-deflate")!;
+  const { socket, session } = setup({ deflate });
+  socket.binaryType = "arraybuffer";
+  const got: ArrayBuffer[] = [];
+  socket.addEventListener("message", (e) => got.push((e as MessageEvent).data));
+  session.open(null);
+  const payload = new Uint8Array(256).map((_, i) => (i * 31 + 1) & 0xff);
+  const d = new MessageDeflater(15, false);
+  const compressedPayload = await d.deflate(payload);
+  d.close();
+  session.onData(clientFrame(OP_BINARY, compressedPayload, { rsv1: true }));
+  await until(() => got.length === 1);
+  assert.equal(got[0].byteLength, 256);
+  assert.deepEqual(new Uint8Array(got[0]), payload);
+  session.destroy();
+  session.onClose();
+});

@@ -10,19 +10,10 @@
  */
 import { setImmediate } from "node:timers";
 import zlib from "node:zlib";
+import { concatBytes } from "../utilities.ts";
 
 /** The four bytes a sync flush ends with; RFC 7692 has the sender drop them and the receiver add them back. */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** The result of inflating past the cap. */
 export const TOO_BIG: unique symbol = Symbol("too big");
@@ -76,7 +67,7 @@ class Codec {
       for (const p of parts) stream.write(p);
       stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         // Deno runs this callback before the stream's "error" event for corrupt input: let the error come first.
-        setImmediate(() => settle(concat(chunks, total)));
+        setImmediate(() => settle(concatBytes(chunks, total)));
       });
     });
   }

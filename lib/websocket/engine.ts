@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { currentHttpDate, latin1Bytes } from "../utilities.ts";
+import { concatBytes, currentHttpDate, latin1Bytes } from "../utilities.ts";
 import { WebSocketHandshakeError } from "./handshake.ts";
 import type { Transport, WebSocketSession } from "./session.ts";
 import { type PendingUpgrade, startSession, upgradeHeaderLines } from "./upgrade.ts";
@@ -56,9 +56,9 @@ export class HeldInput {
     return request !== null && request === this.#after;
   }
 
-  /** Keeps a copy of `chunk[from..]` (the adapter reuses its memory). */
+  /** Keeps a copy of `chunk[from..]` (the adapter may reuse its memory; a Node Buffer's slice() would not copy). */
   add(chunk: Uint8Array, from: number): void {
-    if (from < chunk.length) this.#chunks.push(chunk.slice(from));
+    if (from < chunk.length) this.#chunks.push(new Uint8Array(chunk.subarray(from)));
   }
 
   /** The held bytes as one array (null when none); holding ends. */
@@ -66,14 +66,7 @@ export class HeldInput {
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#after = null;
-    if (chunks.length <= 1) return chunks[0] ?? null;
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return chunks.length === 0 ? null : concatBytes(chunks, chunks.reduce((n, c) => n + c.length, 0));
   }
 }
 

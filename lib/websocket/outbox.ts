@@ -74,7 +74,7 @@ export class Outbox {
     }
     // A Blob that fails to read is reported when its turn comes; if stop() drops it first, it must not go unhandled.
     if (!(data instanceof Uint8Array)) data.catch(() => {});
-    this.#queue.push({ opcode, data: data instanceof Uint8Array ? data.slice() : data, size });
+    this.#queue.push({ opcode, data: data instanceof Uint8Array ? new Uint8Array(data) : data, size });
     this.#pendingPayload += size;
     if (!this.#busy) void this.#drain();
   }
@@ -133,7 +133,7 @@ export class Outbox {
       this.#write([frame]);
     } else {
       // The caller's bytes are only valid during the call; compressed output is ours already.
-      this.#write([encodeHeader(opcode, length, options), compressed ? payload : payload.slice()]);
+      this.#write([encodeHeader(opcode, length, options), compressed ? payload : new Uint8Array(payload)]);
     }
     this.#records.push(this.#wireTotal, size);
   }

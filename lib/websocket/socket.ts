@@ -55,6 +55,16 @@ function domException(message: string, name: string): Error {
   return new DOMException(message, name);
 }
 
+/**
+ * The bytes as an ArrayBuffer of their own: zlib's output is a Node Buffer,
+ * a view into a shared pool (whose slice() is a view too, so copy).
+ */
+function exactBuffer(data: Uint8Array<ArrayBuffer>): ArrayBuffer {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+    ? data.buffer
+    : new Uint8Array(data).buffer;
+}
+
 /** once/passive do not tell listeners apart; capture does (as in EventTarget). */
 function guardKey(type: string, options?: boolean | EventListenerOptions): string {
   const capture = typeof options === "boolean" ? options : options?.capture === true;
@@ -125,7 +135,7 @@ export class ServerWebSocket extends EventTarget {
         if (socket.#readyState !== 1 && socket.#readyState !== 2) return;
         let value: unknown;
         if (text) value = decoder.decode(data);
-        else if (socket.#binaryType === "arraybuffer") value = data.buffer;
+        else if (socket.#binaryType === "arraybuffer") value = exactBuffer(data);
         else value = new Blob([data]);
         socket.dispatchEvent(messageEvent(value, socket.#origin));
       },
