@@ -202,22 +202,17 @@ export class Channel implements TaskChannel {
   switchToWebSocket(pending: PendingUpgrade, response: Response): void {
     const leftover = this.#held.take();
     this.#dropQueue();
-    const { output, conn, server } = this;
     const host = {
-      write: (bytes: Uint8Array) => output.write(bytes),
-      writeParts: (parts: readonly Uint8Array[]) => output.writeParts(parts),
-      pending: () => output.pending,
-      gathersWrites: output.gathersWrites,
-      pauseReading: () => conn.pauseReading(),
-      resumeReading: () => conn.resumeReading(),
+      output: this.output,
+      conn: this.conn,
       closeAfterFlush: () => this.#closeAfterFlush(),
       destroy: () => this.destroy(),
     };
-    const logError = (message: string) => server.logger.error(message);
-    this.#session = switchProtocols(host, pending, response, server.adj.ident, leftover, logError);
+    const logError = (message: string) => this.server.logger.error(message);
+    this.#session = switchProtocols(host, pending, response, this.server.adj.ident, leftover, logError);
     if (this.#readPaused && !this.closed) {
       this.#readPaused = false;
-      conn.resumeReading();
+      this.conn.resumeReading();
     }
   }
 

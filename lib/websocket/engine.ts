@@ -14,18 +14,23 @@ import { WebSocketHandshakeError } from "./handshake.ts";
 import type { Transport, WebSocketSession } from "./session.ts";
 import { type PendingUpgrade, startSession, upgradeHeaderLines } from "./upgrade.ts";
 
-/** What a connection offers the session once it has switched protocols. */
-export interface UpgradeHost {
-  /** Queue bytes in order, through the connection's output buffer. */
+/** The connection's output buffer, as the session uses it (the channel's Output). */
+export interface HostOutput {
+  /** Queue bytes in order. */
   write(bytes: Uint8Array): void;
   /** Queue pieces that go out together. */
   writeParts(parts: readonly Uint8Array[]): void;
   /** Bytes queued and not yet handed to the operating system. */
-  pending(): number;
+  readonly pending: number;
   /** True when writeParts sends pieces without copying them. */
   readonly gathersWrites: boolean;
-  pauseReading(): void;
-  resumeReading(): void;
+}
+
+/** What a connection offers the session once it has switched protocols. */
+export interface UpgradeHost {
+  readonly output: HostOutput;
+  /** Reading, paused while inflation falls behind. */
+  readonly conn: { pauseReading(): void; resumeReading(): void };
   /** Close once everything queued is written. */
   closeAfterFlush(): void;
   /** Close now. */
@@ -95,29 +100,29 @@ class HostTransport implements Transport {
   }
 
   get gathersWrites(): boolean {
-    return this.#host.gathersWrites;
+    return this.#host.output.gathersWrites;
   }
 
   get bufferedAmount(): number {
-    return this.#host.pending();
+    return this.#host.output.pending;
   }
 
   write(data: Uint8Array): boolean {
-    this.#host.write(data);
+    this.#host.output.write(data);
     return true;
   }
 
   writev(parts: readonly Uint8Array[]): boolean {
-    this.#host.writeParts(parts);
+    this.#host.output.writeParts(parts);
     return true;
   }
 
   pauseReading(): void {
-    this.#host.pauseReading();
+    this.#host.conn.pauseReading();
   }
 
   resumeReading(): void {
-    this.#host.resumeReading();
+    this.#host.conn.resumeReading();
   }
 
   close(): void {
@@ -146,6 +151,6 @@ export function switchProtocols(
   let head = `HTTP/1.1 101 Switching Protocols\r\n${upgradeHeaderLines(pending, response)}`;
   if (!response.headers.has("date")) head += `date: ${currentHttpDate()}\r\n`;
   if (ident !== "" && !response.headers.has("server")) head += `server: ${ident}\r\n`;
-  host.write(latin1Bytes(head + "\r\n"));
+  host.output.write(latin1Bytes(head + "\r\n"));
   return startSession(pending, new HostTransport(host), leftover, logError);
 }
