@@ -24,8 +24,16 @@ const BUN = join(BIN, "bun");
 const BUNX = join(BIN, "bunx");
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
-/** npm and the bin's `env node` shebang must find Node 24 (npm's own PATH order does the same). */
-const ENV = { ...process.env, PATH: BIN + delimiter + (process.env.PATH ?? ""), NO_COLOR: "1" };
+/**
+ * npm and the bin's `env node` shebang must find Node 24 (npm's own PATH order does the same). npm would
+ * otherwise leave a compile cache in the temporary directory.
+ */
+const ENV = {
+  ...process.env,
+  PATH: BIN + delimiter + (process.env.PATH ?? ""),
+  NO_COLOR: "1",
+  NODE_DISABLE_COMPILE_CACHE: "1",
+};
 
 /** Runs a command to completion, bounded, and collects its output. */
 function run(cmd: string, args: readonly string[], cwd: string, timeoutMs = 60_000): Promise<Result> {
