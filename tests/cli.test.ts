@@ -1,9 +1,9 @@
 // The waitress-serve command line: argv parsing (in process, every flag),
 // app loading, and the real CLI spawned under the runtime running the tests.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -88,6 +88,7 @@ async function waitForStderr(running: Running, text: string, timeoutMs = 10_000)
 }
 
 const FIXTURES = makeFixtures();
+after(() => rmSync(FIXTURES, { recursive: true, force: true }));
 
 /** Writes the apps the tests load into a fresh temporary directory. */
 function makeFixtures(): string {
