@@ -9,19 +9,12 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE, OptionError, type OptionName, type OptionSpec } from "../lib/adjustments.ts";
-import {
-  AppLoadError,
-  flagSynopsis,
-  helpText,
-  loadApp,
-  parseCommandLine,
-  resolveModule,
-  splitAppSpec,
-  UsageError,
-  VERSION,
-} from "../lib/runner.ts";
+import { parseCommandLine } from "../lib/cli/args.ts";
+import { AppLoadError, UsageError } from "../lib/cli/errors.ts";
+import { flagSynopsis, helpText, VERSION } from "../lib/cli/help.ts";
+import { loadApp, resolveModule, splitAppSpec } from "../lib/cli/load.ts";
 import type { App, ServeInfo } from "../lib/types.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "cli.ts");

@@ -14,8 +14,8 @@ import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE } from "../lib/adjustments.ts";
-import { flagSynopsis } from "../lib/runner.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { flagSynopsis } from "../lib/cli/help.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -85,17 +85,19 @@ function serveOnce(
   });
 }
 
-const DIR = mkdtempSync(join(tmpdir(), "waitress-npm-"));
-after(() => rmSync(DIR, { recursive: true, force: true }));
-
 /** Builds, packs and installs the package once per test file; every test shares it. */
+const PACKAGE_DIR = mkdtempSync(join(tmpdir(), "waitress-npm-"));
+after(() => rmSync(PACKAGE_DIR, { recursive: true, force: true }));
 const installed: Promise<string> = (async () => {
-  const dir = DIR;
-  const build = await run(NODE, [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(dir, "pkg")}`, "--pack"], ROOT);
+  const build = await run(
+    NODE,
+    [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(PACKAGE_DIR, "pkg")}`, "--pack"],
+    ROOT,
+  );
   assert.equal(build.code, 0, build.stderr);
   const tarball = build.stdout.trim().split("\n").at(-1)!;
   assert.ok(existsSync(tarball), `no tarball at ${tarball}`);
-  const project = join(dir, "project");
+  const project = join(PACKAGE_DIR, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(
@@ -123,11 +125,11 @@ test("package: the tarball holds JavaScript and declarations, no TypeScript sour
   assert.deepEqual(pkg.exports["."], { types: "./mod.d.ts", default: "./mod.js" });
   assert.equal(pkg.dependencies, undefined);
   assert.ok(readFileSync(join(pkgDir, "cli.js"), "utf8").startsWith("#!/usr/bin/env node\n"));
-  for (const file of ["mod.js", "lib/runner.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
+  for (const file of ["mod.js", "lib/cli/main.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
     assert.ok(existsSync(join(pkgDir, file)), file);
   }
   assert.ok(!existsSync(join(pkgDir, "mod.ts")));
-  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "runner.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
+  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "cli", "main.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
 });
 
 test("package: the installed bin prints --help and --version under Node", async () => {

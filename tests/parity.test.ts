@@ -6,7 +6,9 @@
 // length, and the minimum request-body rate.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RawClient, sleep, startServer } from "./_helpers.ts";
+import { RawClient } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
+import { sleep } from "./support/time.ts";
 
 const echoVersion = (request: Request) => new Response(`${request.method} ${new URL(request.url).pathname}`);
 

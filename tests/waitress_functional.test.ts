@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runToEnd } from "./_helpers.ts";
+import { runToEnd } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WAITRESS_GIT = process.env.WAITRESS_GIT;
