@@ -131,8 +131,8 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
   let length = bodyless ? (status === 304 ? declared : -1) : declared;
   const reader = body?.getReader() ?? null;
   let first: Uint8Array | null = null;
-  /** The chunks the peek read, when it ran. */
-  let peeked: Uint8Array[] | null = null;
+  /** Chunks after the first that the peek read (rare: most bodies end after their first). */
+  let more: Uint8Array[] | null = null;
   let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
 
   if (!bodyless && staticBody !== undefined) {
@@ -152,15 +152,19 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
       else if (r1.done) length = 0;
       else {
         // Does the body end within the chunks that are ready at once?
-        peeked = [asBytes(r1.value)];
+        first = asBytes(r1.value);
         const pending2 = reader.read();
         const watch2 = new ReadWatch(pending2);
         for (let tick = 0; tick < PEEK_TICKS && watch2.pending; tick++) await null;
         const r2 = watch2.settled();
         // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
-        const rest = r2 !== undefined && r2.done ? null : await readReady(reader, peeked, pending2, watch2);
-        if (rest !== null) next = rest.read;
-        else length = peeked.reduce((n, chunk) => n + chunk.length, 0);
+        if (r2 !== undefined && r2.done) length = first.length;
+        else {
+          more = [];
+          const rest = await readReady(reader, more, pending2, watch2);
+          if (rest !== null) next = rest.read;
+          else length = more.reduce((n, chunk) => n + chunk.length, first.length);
+        }
       }
     }
   }
@@ -186,7 +190,7 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
     reader.cancel().catch(() => {});
     return framing.close;
   }
-  return await streamBody(job, reader, headText, framing, peeked, next);
+  return await streamBody(job, reader, headText, framing, first, more, next);
 }
 
 /** A read not settled yet, boxed: an async function cannot return a bare promise without awaiting it. */
@@ -231,7 +235,8 @@ async function streamBody(
   reader: ReadableStreamDefaultReader<unknown>,
   headText: string,
   framing: Framing,
-  peeked: readonly Uint8Array[] | null,
+  first: Uint8Array | null,
+  more: readonly Uint8Array[] | null,
   next: Promise<ReadableStreamReadResult<unknown>> | null,
 ): Promise<boolean> {
   const out = job.out;
@@ -252,14 +257,16 @@ async function streamBody(
     head = null;
   };
   try {
-    if (peeked !== null) { for (const chunk of peeked) emit(chunk); }
-    if (peeked !== null && next === null) {
+    if (first !== null) emit(first);
+    if (more !== null) { for (const chunk of more) emit(chunk); }
+    // The peek sets `first` (a declared length skips it) and leaves `next` null when it saw the end.
+    if (first !== null && next === null) {
       done = true; // The peek saw the whole body.
     } else {
       let result = next ?? reader.read();
       // No chunk yet, and none within a few turns (server-sent events, a slow source; the peek has
       // already waited when `next` is its read): the head goes out now, so the client sees the status.
-      if (head !== null && peeked === null) {
+      if (head !== null && first === null) {
         let late = next !== null;
         if (!late) {
           const watch = new ReadWatch(result);
