@@ -59,6 +59,11 @@ export class Channel implements TaskChannel {
   #queue: RequestParser[] = [];
   #inFlight = false;
   #willClose = false;
+  /**
+   * A request failed to parse: nothing after it is parsed (CVE-2024-49768). It is answered in its
+   * turn, after the requests before it, and then the connection closes (waitress does the same).
+   */
+  #parseStopped = false;
   #peerEnded = false;
   #readPaused = false;
   #continueSent = false;
@@ -116,8 +121,8 @@ export class Channel implements TaskChannel {
 
   #received(chunk: Uint8Array): void {
     this.lastActivity = Date.now();
-    // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
-    if (this.#willClose || this.closed) return;
+    // Once a close is decided, or a request failed to parse, later bytes are never parsed (CVE-2024-49768).
+    if (this.#willClose || this.#parseStopped || this.closed) return;
     const readAhead = this.busy;
     let offset = 0;
     const length = chunk.length;
@@ -134,7 +139,7 @@ export class Channel implements TaskChannel {
         this.#continueSent = false;
         if (parser.error !== null) {
           this.#enqueue(parser);
-          this.#willClose = true;
+          this.#parseStopped = true;
           break;
         }
         if (!parser.empty) this.#enqueue(parser);
@@ -145,7 +150,7 @@ export class Channel implements TaskChannel {
     }
     // Pending output counts as "busy" too: a pipelining client that does not read its responses must
     // not get more of its requests read (waitress's readable() stops while output waits).
-    this.#updateReading(readAhead || this.#willClose || this.output.buffered > 0);
+    this.#updateReading(readAhead || this.#parseStopped || this.output.buffered > 0);
     this.#serveNext();
   }
 
@@ -189,7 +194,8 @@ export class Channel implements TaskChannel {
   #updateReading(mayPause = false): void {
     if (this.closed) return;
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
-    const stop = this.#willClose || queued > this.server.adj.channelRequestLookahead || this.output.buffered > 0;
+    const stop = this.#willClose || this.#parseStopped || queued > this.server.adj.channelRequestLookahead ||
+      this.output.buffered > 0;
     if (stop && !this.#readPaused && mayPause) {
       this.#readPaused = true;
       this.conn.pauseReading();
