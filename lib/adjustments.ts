@@ -58,6 +58,10 @@ export interface ServeOptions {
   cleanupInterval?: number;
   /** Seconds an idle connection (no request in flight) is kept open (default 120). */
   channelTimeout?: number;
+  /** Seconds a request body may take before it must keep arriving at `bodyMinRate`; 0: no limit (default 20). */
+  bodyTimeout?: number;
+  /** Bytes a second a request body must keep arriving at after `bodyTimeout` (default 500). */
+  bodyMinRate?: number;
   /** Log client disconnects and socket errors (default true). */
   logSocketErrors?: boolean;
   /** Largest request line plus headers, in bytes; larger gets 431 (default 262144). */
@@ -355,6 +359,26 @@ export const OPTION_TABLE: { readonly [K in OptionName]-?: OptionSpec } = {
     min: 1,
     help: "Seconds a connection with no request in flight may stay idle before it is closed.",
   },
+  bodyTimeout: {
+    flag: "body-timeout",
+    kind: "integer",
+    defaultText: "20",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Seconds a request body may take before it must keep arriving at --body-min-rate (408 if it falls behind). 0: no limit.",
+  },
+  bodyMinRate: {
+    flag: "body-min-rate",
+    kind: "integer",
+    defaultText: "500",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Bytes a second a request body must arrive at after --body-timeout: each this many bytes earn it one more second.",
+  },
   logSocketErrors: {
     flag: "log-socket-errors",
     kind: "boolean",
@@ -447,6 +471,10 @@ export interface Adjustments {
   cleanupInterval: number;
   /** See {@linkcode ServeOptions}. */
   channelTimeout: number;
+  /** See {@linkcode ServeOptions}. */
+  bodyTimeout: number;
+  /** See {@linkcode ServeOptions}. */
+  bodyMinRate: number;
   /** See {@linkcode ServeOptions}. */
   logSocketErrors: boolean;
   /** See {@linkcode ServeOptions}. */
@@ -771,6 +799,8 @@ export function resolveAdjustments(options: ServeOptions = {}): Adjustments {
     connectionLimit: int("connectionLimit", 100),
     cleanupInterval: int("cleanupInterval", 30),
     channelTimeout: int("channelTimeout", 120),
+    bodyTimeout: int("bodyTimeout", 20),
+    bodyMinRate: int("bodyMinRate", 500),
     logSocketErrors: bool("logSocketErrors", true),
     maxRequestHeaderSize: int("maxRequestHeaderSize", 262144),
     maxRequestBodySize: int("maxRequestBodySize", 1073741824),

@@ -55,6 +55,10 @@ export class Channel implements TaskChannel {
   #parser: RequestParser | null = null;
   /** When the first byte of the request being received arrived. */
   #requestStarted = 0;
+  /** When the minimum body rate's clock for the body being received (re)started; 0: not running. */
+  #bodyClockStart = 0;
+  /** The body's length when that clock (re)started. */
+  #bodyClockBytes = 0;
   /** Requests received whole (or ended by a parse error), waiting for their turn. */
   #queue: RequestParser[] = [];
   #inFlight = false;
@@ -137,6 +141,7 @@ export class Channel implements TaskChannel {
       if (parser.completed) {
         this.#parser = null;
         this.#continueSent = false;
+        this.#bodyClockStart = 0;
         if (parser.error !== null) {
           this.#enqueue(parser);
           this.#parseStopped = true;
@@ -145,6 +150,7 @@ export class Channel implements TaskChannel {
         if (!parser.empty) this.#enqueue(parser);
       } else {
         this.#maybeSendContinue(parser);
+        if (parser.headersComplete && this.#bodyTooSlow(this.lastActivity)) return;
         if (used === 0) break;
       }
     }
@@ -201,8 +207,44 @@ export class Channel implements TaskChannel {
       this.conn.pauseReading();
     } else if (!stop && this.#readPaused) {
       this.#readPaused = false;
+      this.#bodyClockStart = 0; // The time reading was paused does not count against a body.
       this.conn.resumeReading();
     }
+  }
+
+  /**
+   * The minimum body rate (Apache's mod_reqtimeout `body=20,MinRate=500`): once a body's clock runs,
+   * it may take `bodyTimeout` seconds plus one more for every `bodyMinRate` bytes received. A body that
+   * falls behind gets a 408 and the connection closes (returns true). The clock runs only while the
+   * body is this connection's business: with a request in flight or queued, or output waiting,
+   * reading may be paused, so a slow arrival is not the client's doing and the clock restarts.
+   * Checked as bytes arrive and by the sweep (`checkBodyRate`), for a client that stopped sending.
+   */
+  #bodyTooSlow(now: number): boolean {
+    const { bodyTimeout, bodyMinRate } = this.server.adj;
+    const parser = this.#parser;
+    if (bodyTimeout === 0 || parser === null || parser.completed || parser.head === null) return false;
+    const received = parser.body?.length ?? 0;
+    if (this.#bodyClockStart === 0 || this.busy || this.#readPaused || this.output.buffered > 0) {
+      this.#bodyClockStart = now;
+      this.#bodyClockBytes = received;
+      return false;
+    }
+    const earned = bodyMinRate > 0 ? ((received - this.#bodyClockBytes) * 1000) / bodyMinRate : 0;
+    if (now - this.#bodyClockStart <= bodyTimeout * 1000 + earned) return false;
+    const version = parser.head.version;
+    this.#discardPartial();
+    const detail = bodyMinRate > 0
+      ? `The request body arrived slower than ${bodyMinRate} bytes a second`
+      : `The request body took longer than ${bodyTimeout} seconds`;
+    writeErrorResponse(this.output, this.server.adj.ident, 408, "Request Timeout", detail, version);
+    this.closeWhenFlushed();
+    return true;
+  }
+
+  /** The sweep's check of the minimum body rate, for a client that stopped sending mid-body. */
+  checkBodyRate(now: number): void {
+    if (!this.closed && !this.#willClose) this.#bodyTooSlow(now);
   }
 
   // ---- serving -------------------------------------------------------------
@@ -273,6 +315,7 @@ export class Channel implements TaskChannel {
   taskDone(close: boolean): void {
     this.#task = null;
     this.#inFlight = false;
+    this.#bodyClockStart = 0; // A body read ahead behind this request starts its clock now.
     if (close) {
       this.#willClose = true;
       this.#dropQueue();
