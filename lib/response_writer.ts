@@ -25,6 +25,8 @@ export interface ResponseSink {
   readonly closed: boolean;
   /** The writer should wait for room before producing more. */
   readonly congested: boolean;
+  /** Pending bytes above which the sink is congested: what a body may be read ahead by. */
+  readonly highWatermark: number;
   /** `writeParts` sends pieces without copying them (see Connection.gathersWrites). */
   readonly gathersWrites: boolean;
   /** Queues bytes, sent in order; the caller does not change them afterwards. */
@@ -67,7 +69,7 @@ const GATHERED_COPY_LIMIT = 1024;
 const PEEK_TICKS = 4;
 
 /** Reads after the second that the peek makes at most, looking for the end of a body of unknown length. */
-const PEEK_READS = 8;
+const PEEK_READS = 16;
 
 /**
  * Microtask turns the first read of a body gets before the head goes out without it. Plain bodies
@@ -161,7 +163,7 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
         if (r2 !== undefined && r2.done) length = first.length;
         else {
           more = [];
-          const rest = await readReady(reader, more, pending2, watch2);
+          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch2);
           if (rest !== null) next = rest.read;
           else length = more.reduce((n, chunk) => n + chunk.length, first.length);
         }
@@ -202,13 +204,17 @@ interface PendingRead {
  * Reads on after a body's second read (`pending`, already given PEEK_TICKS turns) while each read
  * settles within a few microtask turns, collecting the chunks, so that a body whose size was known
  * when the Response was made (a string, bytes, a Blob) gets a Content-Length on every runtime,
- * however the runtime's stream cuts it: Bun splits every body after 16 KiB, and Node ends a Blob's
- * stream only in a later event-loop turn, so one such turn is allowed, once. A body still being
- * produced is not waited for beyond that. Returns the read still pending, or null at the body's end.
+ * however the runtime's stream cuts it: Bun hands a body over as 16 KiB, then pieces of up to 2 MiB,
+ * and Node ends a Blob's stream only in a later event-loop turn, so one such turn is allowed, once.
+ * A body still being produced is not waited for beyond that, and once `limit` bytes are held (the
+ * output's high watermark, what streaming would have read ahead anyway) one more read only looks for
+ * the end. Returns the read still pending, or null at the body's end.
  */
 async function readReady(
   reader: ReadableStreamDefaultReader<unknown>,
   chunks: Uint8Array[],
+  size: number,
+  limit: number,
   pending: Promise<ReadableStreamReadResult<unknown>>,
   watch: ReadWatch,
 ): Promise<PendingRead | null> {
@@ -221,9 +227,11 @@ async function readReady(
     const r = watch.settled();
     if (r === undefined) return { read: pending };
     if (r.done) return null;
-    chunks.push(asBytes(r.value));
+    const chunk = asBytes(r.value);
+    chunks.push(chunk);
     pending = reader.read();
-    if (reads === PEEK_READS) return { read: pending };
+    if (reads === PEEK_READS || size >= limit) return { read: pending };
+    size += chunk.length;
     watch = new ReadWatch(pending);
     for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
   }

@@ -98,6 +98,33 @@ test("parity: a body of known size gets a Content-Length on every runtime, HTTP/
   }
 });
 
+test("parity: a stream whose chunks are all ready at once gets a Content-Length, up to outbufHighWatermark", async () => {
+  const eager = (count: number, size: number) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < count; i++) controller.enqueue(new Uint8Array(size).fill(97 + i));
+        controller.close();
+      },
+    });
+  const s = await startServer(
+    (request) => new Response(new URL(request.url).pathname === "/small" ? eager(3, 10) : eager(10, 100_000)),
+    { outbufHighWatermark: 250_000 },
+  );
+  const c = await RawClient.open(s.port);
+  try {
+    c.send("GET /small HTTP/1.1\r\nHost: x\r\n\r\nGET /large HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [small, large] = await c.responses(2, 10_000);
+    assert.equal(small.framing, "length");
+    assert.equal(small.text, "a".repeat(10) + "b".repeat(10) + "c".repeat(10));
+    // Past the high watermark the peek stops reading on: the rest streams with back-pressure.
+    assert.equal(large.framing, "chunked");
+    assert.equal(large.body.length, 1_000_000);
+  } finally {
+    c.destroy();
+    await s.stop();
+  }
+});
+
 test("parity: a stream that is still being produced goes out chunked, its first chunk before the last exists", async () => {
   let releaseLast!: () => void;
   const lastMayCome = new Promise<void>((resolve) => (releaseLast = resolve));
@@ -244,7 +271,9 @@ test("parity: the body clock does not run while the server itself is not reading
   }, { bodyTimeout: 1, bodyMinRate: 1000, cleanupInterval: 1 });
   const c = await RawClient.open(s.port);
   try {
-    c.send("GET /slow-handler HTTP/1.1\r\nHost: x\r\n\r\nPOST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab");
+    c.send(
+      "GET /slow-handler HTTP/1.1\r\nHost: x\r\n\r\nPOST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
+    );
     await sleep(2500);
     release();
     await sleep(50);
