@@ -81,5 +81,6 @@ test("waitress functional tests: every one passes but the documented differences
     Object.keys(EXPECTED_DIFFERENCES).sort(),
     lines.filter((l) => /^(FAIL|ERROR) /.test(l)).join("\n"),
   );
-  assert.ok(Number(summary[1]) >= 60, `only ${summary[1]} passed`);
+  // The harness ran the whole file (68 tests in waitress 3.0.2 and later), not a part of it.
+  assert.ok(Number(summary[1]) + Number(summary[2]) >= 68, `${summary[0]}`);
 });
