@@ -7,6 +7,7 @@
  * @module
  */
 import { InputBuffer } from "./buffers.ts";
+import { requestTimeout } from "./errors.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
@@ -237,7 +238,8 @@ export class Channel implements TaskChannel {
     const detail = bodyMinRate > 0
       ? `The request body arrived slower than ${bodyMinRate} bytes a second`
       : `The request body took longer than ${bodyTimeout} seconds`;
-    writeErrorResponse(this.output, this.server.adj.ident, 408, "Request Timeout", detail, version);
+    const error = requestTimeout(detail, version);
+    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
     this.closeWhenFlushed();
     return true;
   }

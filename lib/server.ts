@@ -7,7 +7,9 @@
  * @module
  */
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
-import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
+import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
+import type { BindTarget } from "./binds.ts";
+import type { Logger } from "./logger.ts";
 import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
@@ -15,7 +17,7 @@ import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
 import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
-import { consoleLogger } from "./utilities.ts";
+import { consoleLogger } from "./logger.ts";
 
 /** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
 export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Logger, ServeOptions } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
+import type { ServeOptions } from "./option_table.ts";
 import type { FastResponse } from "./response.ts";
 
 /** The peer of a request. For unix sockets hostname is "" and port 0. */
