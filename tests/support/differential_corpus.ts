@@ -556,7 +556,8 @@ export const CASES: Case[] = [
     id: "rl-http19-pipelined",
     group: "request line",
     title: "HTTP/1.9, chunked body, pipelined",
-    raw: "POST / HTTP/1.9\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.9\r\n" + H +
+    raw: "POST / HTTP/1.9\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.9\r\n" +
+      H +
       "\r\n",
     expect: ["200 POST / 5", "200 GET /next 0"],
     why:
