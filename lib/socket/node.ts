@@ -9,8 +9,11 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
 import { UNIX_PEER } from "./types.ts";
 
-/** One accepted node:net socket. Node's stream layer owns the write queue and the high-water mark. */
-class NodeConnection implements Connection {
+/**
+ * One accepted node:net socket. Node's stream layer owns the write queue and
+ * the high-water mark. Also wraps sockets a supervisor handed over (`handoff.ts`).
+ */
+export class NodeConnection implements Connection {
   readonly remote: SocketAddress;
   readonly #socket: Socket;
   #handlers: ConnectionHandlers | undefined;
