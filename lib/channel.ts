@@ -7,6 +7,7 @@
  * @module
  */
 import { InputBuffer } from "./buffers.ts";
+import { requestTimeout } from "./errors.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
@@ -58,10 +59,19 @@ export class Channel implements TaskChannel {
   #parser: RequestParser | null = null;
   /** When the first byte of the request being received arrived. */
   #requestStarted = 0;
+  /** When the minimum body rate's clock for the body being received (re)started; 0: not running. */
+  #bodyClockStart = 0;
+  /** The body's length when that clock (re)started. */
+  #bodyClockBytes = 0;
   /** Requests received whole (or ended by a parse error), waiting for their turn. */
   #queue: RequestParser[] = [];
   #inFlight = false;
   #willClose = false;
+  /**
+   * A request failed to parse: nothing after it is parsed (CVE-2024-49768). It is answered in its
+   * turn, after the requests before it, and then the connection closes (waitress does the same).
+   */
+  #parseStopped = false;
   #peerEnded = false;
   #readPaused = false;
   #continueSent = false;
@@ -136,8 +146,8 @@ export class Channel implements TaskChannel {
       this.#session.onData(chunk);
       return;
     }
-    // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
-    if (this.#willClose || this.closed) return;
+    // Once a close is decided, or a request failed to parse, later bytes are never parsed (CVE-2024-49768).
+    if (this.#willClose || this.#parseStopped || this.closed) return;
     if (this.#held.holding) {
       this.#hold(chunk, 0);
       return;
@@ -156,9 +166,10 @@ export class Channel implements TaskChannel {
       if (parser.completed) {
         this.#parser = null;
         this.#continueSent = false;
+        this.#bodyClockStart = 0;
         if (parser.error !== null) {
           this.#enqueue(parser);
-          this.#willClose = true;
+          this.#parseStopped = true;
           break;
         }
         if (!parser.empty) this.#enqueue(parser);
@@ -170,12 +181,13 @@ export class Channel implements TaskChannel {
         }
       } else {
         this.#maybeSendContinue(parser);
+        if (parser.headersComplete && this.#bodyTooSlow(this.lastActivity)) return;
         if (used === 0) break;
       }
     }
     // Pending output counts as "busy" too: a pipelining client that does not read its responses must
     // not get more of its requests read (waitress's readable() stops while output waits).
-    this.#updateReading(readAhead || this.#willClose || this.output.buffered > 0);
+    this.#updateReading(readAhead || this.#parseStopped || this.output.buffered > 0);
     this.#serveNext();
   }
 
@@ -255,14 +267,52 @@ export class Channel implements TaskChannel {
   #updateReading(mayPause = false): void {
     if (this.closed) return;
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
-    const stop = this.#willClose || queued > this.server.adj.channelRequestLookahead || this.output.buffered > 0;
+    const stop = this.#willClose || this.#parseStopped || queued > this.server.adj.channelRequestLookahead ||
+      this.output.buffered > 0;
     if (stop && !this.#readPaused && mayPause) {
       this.#readPaused = true;
       this.conn.pauseReading();
     } else if (!stop && this.#readPaused) {
       this.#readPaused = false;
+      this.#bodyClockStart = 0; // The time reading was paused does not count against a body.
       this.conn.resumeReading();
     }
+  }
+
+  /**
+   * The minimum body rate (Apache's mod_reqtimeout `body=20,MinRate=500`): once a body's clock runs,
+   * it may take `bodyTimeout` seconds plus one more for every `bodyMinRate` bytes received. A body that
+   * falls behind gets a 408 and the connection closes (returns true). The clock runs only while the
+   * body is this connection's business: with a request in flight or queued, or output waiting,
+   * reading may be paused, so a slow arrival is not the client's doing and the clock restarts.
+   * Checked as bytes arrive and by the sweep (`checkBodyRate`), for a client that stopped sending.
+   */
+  #bodyTooSlow(now: number): boolean {
+    const { bodyTimeout, bodyMinRate } = this.server.adj;
+    const parser = this.#parser;
+    if (bodyTimeout === 0 || parser === null || parser.completed || parser.head === null) return false;
+    const received = parser.body?.length ?? 0;
+    if (this.#bodyClockStart === 0 || this.busy || this.#readPaused || this.output.buffered > 0) {
+      this.#bodyClockStart = now;
+      this.#bodyClockBytes = received;
+      return false;
+    }
+    const earned = bodyMinRate > 0 ? ((received - this.#bodyClockBytes) * 1000) / bodyMinRate : 0;
+    if (now - this.#bodyClockStart <= bodyTimeout * 1000 + earned) return false;
+    const version = parser.head.version;
+    this.#discardPartial();
+    const detail = bodyMinRate > 0
+      ? `The request body arrived slower than ${bodyMinRate} bytes a second`
+      : `The request body took longer than ${bodyTimeout} seconds`;
+    const error = requestTimeout(detail, version);
+    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
+    this.closeWhenFlushed();
+    return true;
+  }
+
+  /** The sweep's check of the minimum body rate, for a client that stopped sending mid-body. */
+  checkBodyRate(now: number): void {
+    if (!this.closed && !this.#willClose) this.#bodyTooSlow(now);
   }
 
   // ---- serving -------------------------------------------------------------
@@ -334,6 +384,7 @@ export class Channel implements TaskChannel {
   taskDone(close: boolean): void {
     this.#task = null;
     this.#inFlight = false;
+    this.#bodyClockStart = 0; // A body read ahead behind this request starts its clock now.
     if (this.#session !== null) return;
     const served = this.#serving;
     this.#serving = null;

@@ -81,6 +81,10 @@ export interface OptionValues {
   cleanupInterval: number;
   /** Seconds an idle connection (no request in flight) is kept open. */
   channelTimeout: number;
+  /** Seconds a request body may take before it must keep arriving at `bodyMinRate`; 0: no limit. */
+  bodyTimeout: number;
+  /** Bytes a second a request body must keep arriving at after `bodyTimeout` (mod_reqtimeout's MinRate). */
+  bodyMinRate: number;
   /** Log client disconnects and socket errors. */
   logSocketErrors: boolean;
   /** Largest request line plus headers, in bytes; larger gets 431. */
@@ -381,6 +385,22 @@ export const OPTION_TABLE: OptionTable = {
     group: "tuning",
     min: 1,
     help: "Seconds a connection with no request in flight may stay idle before it is closed.",
+  }),
+  bodyTimeout: integer(20, {
+    flag: "body-timeout",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Seconds a request body may take before it must keep arriving at --body-min-rate (408 if it falls behind). 0: no limit.",
+  }),
+  bodyMinRate: integer(500, {
+    flag: "body-min-rate",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Bytes a second a request body must arrive at after --body-timeout: each this many bytes earn it one more second.",
   }),
   logSocketErrors: boolean(true, {
     flag: "log-socket-errors",

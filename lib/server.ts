@@ -147,6 +147,7 @@ class WaitressServer implements Server, ChannelServer {
     const timeout = this.adj.channelTimeout * 1000;
     for (const channel of this.#channels) {
       if (channel.expired(now, timeout)) channel.destroy();
+      else channel.checkBodyRate(now);
     }
   }
 
