@@ -18,14 +18,26 @@ const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 /** The result of inflating past the cap. */
 export const TOO_BIG: unique symbol = Symbol("too big");
 
+/**
+ * What the codec uses of a zlib stream. Declared here so that the package's
+ * type declarations do not need Node's types (a browser-typed consumer has none).
+ */
+interface RawStream {
+  on(event: string, listener: (value: Uint8Array & Error) => void): unknown;
+  off(event: string, listener: (value: Uint8Array & Error) => void): unknown;
+  write(chunk: Uint8Array): unknown;
+  flush(kind: number, callback: () => void): void;
+  destroy(): unknown;
+}
+
 /** Runs one raw zlib stream, one message at a time. */
 class Codec {
-  #make: () => zlib.Inflate | zlib.Deflate;
-  #stream: zlib.Inflate | zlib.Deflate | null = null;
+  #make: () => RawStream;
+  #stream: RawStream | null = null;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(make: () => zlib.Inflate | zlib.Deflate) {
+  constructor(make: () => RawStream) {
     this.#make = make;
   }
 
@@ -73,7 +85,7 @@ class Codec {
   }
 
   /** A fresh stream, with a lasting error listener so that a late error is never unhandled. */
-  #open(): zlib.Inflate | zlib.Deflate {
+  #open(): RawStream {
     const stream = this.#make();
     stream.on("error", () => {});
     return stream;
