@@ -1,13 +1,46 @@
 /**
  * The socket contract over `node:net`, used on Node 24 and on Deno 2 (see
  * `index.ts` for why Deno uses it). Bun has its own adapter: its node:net
- * emulation has had half-close bugs.
+ * emulation has had half-close bugs. TLS wraps each accepted socket in a
+ * `node:tls` TLSSocket, so the rest of this file sees the same stream API.
  *
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
-import { UNIX_PEER } from "./types.ts";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import type {
+  Connection,
+  ConnectionHandlers,
+  Listener,
+  ListenSpec,
+  SocketAddress,
+  SocketRuntime,
+  TlsConfig,
+  TlsInfo,
+} from "./types.ts";
+import { formatSubject, UNIX_PEER } from "./types.ts";
+
+/** ALPN offers http/1.1 alone: a client that insists on h2 fails the handshake rather than speak it. */
+const ALPN = ["http/1.1"];
+
+/** The secure context new connections shake hands with; built once per certificate, not per connection. */
+function secureContextOf(config: TlsConfig): SecureContext {
+  return createSecureContext({
+    cert: config.cert,
+    key: config.key,
+    passphrase: config.passphrase,
+    ca: config.ca,
+    minVersion: "TLSv1.2",
+  });
+}
+
+/** What a TLS socket negotiated, once its handshake is done. */
+function tlsInfoOf(socket: TLSSocket): TlsInfo | undefined {
+  const protocol = socket.getProtocol();
+  if (protocol === null || protocol === "unknown") return undefined;
+  const peerSubject = socket.authorized ? formatSubject(socket.getPeerCertificate()?.subject) : undefined;
+  return peerSubject === undefined ? { protocol } : { protocol, peerSubject };
+}
 
 /** One accepted node:net socket. Node's stream layer owns the write queue and the high-water mark. */
 class NodeConnection implements Connection {
@@ -17,6 +50,7 @@ class NodeConnection implements Connection {
   #error: unknown;
   #closed = false;
   #readingPaused = false;
+  #tls: TlsInfo | undefined;
 
   constructor(socket: Socket, transport: "tcp" | "unix") {
     this.#socket = socket;
@@ -40,6 +74,12 @@ class NodeConnection implements Connection {
   /** True once the socket is gone (used to skip parked sockets that died before hand-over). */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get tls(): TlsInfo | undefined {
+    const socket = this.#socket;
+    if (this.#tls === undefined && socket instanceof TLSSocket) this.#tls = tlsInfoOf(socket);
+    return this.#tls;
   }
 
   start(handlers: ConnectionHandlers): void {
@@ -139,11 +179,14 @@ class NodeListener implements Listener {
   readonly #transport: "tcp" | "unix";
   #paused = false;
   #parked: NodeConnection[] = [];
+  #tls: TlsConfig | undefined;
+  #context: SecureContext | undefined;
 
   constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
     this.#server = server;
     this.#onConnection = onConnection;
     this.#transport = spec.transport;
+    if (spec.transport === "tcp" && spec.tls !== undefined) this.reloadTls(spec.tls);
     const addr = server.address();
     this.address = spec.transport === "unix" || addr === null || typeof addr === "string"
       ? { transport: "unix", hostname: spec.transport === "unix" ? spec.path : String(addr), port: 0 }
@@ -153,10 +196,34 @@ class NodeListener implements Listener {
     server.on("error", () => {});
   }
 
-  #accept(socket: Socket): void {
+  #accept(raw: Socket): void {
+    const socket = this.#context === undefined ? raw : this.#secure(raw);
     const conn = new NodeConnection(socket, this.#transport);
     if (this.#paused) this.#parked.push(conn);
     else this.#onConnection(conn);
+  }
+
+  /**
+   * Wraps an accepted socket in TLS. pauseOnConnect: like a plain socket, it
+   * reads nothing, the handshake included, until `start()` resumes it, so a
+   * parked connection costs no handshake before its turn.
+   */
+  #secure(raw: Socket): TLSSocket {
+    const tls = this.#tls!;
+    return new TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.#context,
+      requestCert: tls.requestCert,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ALPNProtocols: ALPN,
+      pauseOnConnect: true,
+    } as ConstructorParameters<typeof TLSSocket>[1]);
+  }
+
+  reloadTls(config: TlsConfig): void {
+    if (this.#transport !== "tcp") return;
+    this.#context = secureContextOf(config);
+    this.#tls = config;
   }
 
   pauseAccepting(): void {
