@@ -58,7 +58,6 @@ interface BunServer {
 interface BunTlsOptions {
   cert: string;
   key: string;
-  passphrase?: string;
   ca?: string;
   requestCert: boolean;
   rejectUnauthorized: boolean;
@@ -382,7 +381,6 @@ class BunListener implements Listener {
       tls: tls === undefined ? undefined : {
         cert: tls.cert,
         key: tls.key,
-        passphrase: tls.passphrase,
         ca: tls.ca,
         requestCert: tls.requestCert,
         rejectUnauthorized: tls.rejectUnauthorized,

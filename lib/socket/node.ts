@@ -28,7 +28,6 @@ function secureContextOf(config: TlsConfig): SecureContext {
   return createSecureContext({
     cert: config.cert,
     key: config.key,
-    passphrase: config.passphrase,
     ca: config.ca,
     minVersion: "TLSv1.2",
   });
@@ -210,14 +209,17 @@ class NodeListener implements Listener {
    */
   #secure(raw: Socket): TLSSocket {
     const tls = this.#tls!;
-    return new TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.#context,
-      requestCert: tls.requestCert,
-      rejectUnauthorized: tls.rejectUnauthorized,
-      ALPNProtocols: ALPN,
-      pauseOnConnect: true,
-    } as ConstructorParameters<typeof TLSSocket>[1]);
+    return new TLSSocket(
+      raw,
+      {
+        isServer: true,
+        secureContext: this.#context,
+        requestCert: tls.requestCert,
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ALPNProtocols: ALPN,
+        pauseOnConnect: true,
+      } as ConstructorParameters<typeof TLSSocket>[1],
+    );
   }
 
   reloadTls(config: TlsConfig): void {

@@ -38,10 +38,8 @@ export type ListenSpec =
 export interface TlsConfig {
   /** The certificate chain, PEM. */
   cert: string;
-  /** The private key, PEM (possibly encrypted). */
+  /** The private key, PEM, unencrypted. */
   key: string;
-  /** Decrypts an encrypted `key`. */
-  passphrase?: string;
   /** CA certificates that client certificates must chain to, PEM. */
   ca?: string;
   /** Ask clients for a certificate. */
