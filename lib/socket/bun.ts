@@ -17,7 +17,8 @@ import type {
   TlsConfig,
   TlsInfo,
 } from "./types.ts";
-import { formatSubject, UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
+import { subjectOf } from "./peer_cert.ts";
+import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
 
 /** ALPN as Bun wants it, in wire format (length-prefixed): an array throws and plain text breaks the handshake. */
 const ALPN = "\x08http/1.1";
@@ -38,7 +39,7 @@ interface BunSocket {
   setNoDelay(noDelay?: boolean): unknown;
   /** TLS sockets only. */
   getTLSVersion?(): string | null;
-  getPeerCertificate?(): { subject?: unknown } | null | undefined;
+  getPeerCertificate?(): { raw?: Uint8Array } | null | undefined;
   readonly authorized?: boolean;
 }
 interface BunSocketHandlers {
@@ -125,7 +126,7 @@ class BunConnection implements Connection {
       return;
     }
     const protocol = socket.getTLSVersion?.() ?? "";
-    const peerSubject = socket.authorized ? formatSubject(socket.getPeerCertificate?.()?.subject) : undefined;
+    const peerSubject = socket.authorized ? subjectOf(socket.getPeerCertificate?.()?.raw) : undefined;
     this.#tls = peerSubject === undefined ? { protocol } : { protocol, peerSubject };
   }
 

@@ -18,7 +18,8 @@ import type {
   TlsConfig,
   TlsInfo,
 } from "./types.ts";
-import { formatSubject, UNIX_PEER } from "./types.ts";
+import { subjectOf } from "./peer_cert.ts";
+import { UNIX_PEER } from "./types.ts";
 
 /** ALPN offers http/1.1 alone: a client that insists on h2 fails the handshake rather than speak it. */
 const ALPN = ["http/1.1"];
@@ -33,11 +34,36 @@ function secureContextOf(config: TlsConfig): SecureContext {
   });
 }
 
+/**
+ * Why the client's certificate did not verify, or undefined when it did.
+ * A TLSSocket made outside a tls.Server verifies the chain but never acts on
+ * the result (tls.Server's own 'secure' listener does), so the adapter asks
+ * the handle, as that listener does: Node answers null or an Error, Deno a
+ * string ("" when it verified).
+ */
+function verifyError(socket: TLSSocket): string | undefined {
+  const result = (socket as unknown as { ssl?: { verifyError?(): unknown } }).ssl?.verifyError?.();
+  if (result === null || result === undefined || result === "") return undefined;
+  if (typeof result === "string") return result;
+  return String((result as { code?: unknown }).code ?? result);
+}
+
+/** A certificate was asked for: refuses an unverified one when it is required. Runs before any byte is read. */
+function checkClient(socket: TLSSocket, tls: TlsConfig): void {
+  const hasCert = subjectOf(socket.getPeerCertificate()?.raw) !== undefined;
+  const error = hasCert ? verifyError(socket) : "no client certificate";
+  if (error === undefined) verified.add(socket);
+  else if (tls.rejectUnauthorized) socket.destroy(new Error(`TLS client certificate refused: ${error}`));
+}
+
+/** TLS sockets whose client certificate verified. */
+const verified = new WeakSet<TLSSocket>();
+
 /** What a TLS socket negotiated, once its handshake is done. */
 function tlsInfoOf(socket: TLSSocket): TlsInfo | undefined {
   const protocol = socket.getProtocol();
   if (protocol === null || protocol === "unknown") return undefined;
-  const peerSubject = socket.authorized ? formatSubject(socket.getPeerCertificate()?.subject) : undefined;
+  const peerSubject = verified.has(socket) ? subjectOf(socket.getPeerCertificate()?.raw) : undefined;
   return peerSubject === undefined ? { protocol } : { protocol, peerSubject };
 }
 
@@ -209,7 +235,7 @@ class NodeListener implements Listener {
    */
   #secure(raw: Socket): TLSSocket {
     const tls = this.#tls!;
-    return new TLSSocket(
+    const socket = new TLSSocket(
       raw,
       {
         isServer: true,
@@ -220,6 +246,8 @@ class NodeListener implements Listener {
         pauseOnConnect: true,
       } as ConstructorParameters<typeof TLSSocket>[1],
     );
+    if (tls.requestCert) socket.once("secure", () => checkClient(socket, tls));
+    return socket;
   }
 
   reloadTls(config: TlsConfig): void {

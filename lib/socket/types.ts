@@ -56,16 +56,6 @@ export interface TlsInfo {
   peerSubject?: string;
 }
 
-/** Formats a certificate subject (`{ CN: "alice", O: "Example" }`) the same way on every runtime. */
-export function formatSubject(subject: unknown): string | undefined {
-  if (subject === null || typeof subject !== "object") return undefined;
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(subject as Record<string, unknown>)) {
-    for (const v of Array.isArray(value) ? value : [value]) parts.push(`${name}=${String(v)}`);
-  }
-  return parts.length > 0 ? parts.join(", ") : undefined;
-}
-
 /** The address a listener is bound to, or a peer's address. */
 export interface SocketAddress {
   transport: "tcp" | "unix";
