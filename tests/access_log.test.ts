@@ -10,6 +10,10 @@ import { join } from "node:path";
 import process from "node:process";
 import { type AccessRecord, clfTime, compileAccessFormat, escapeValue } from "../lib/access_log.ts";
 import { LogFile } from "../lib/log_file.ts";
+import type { ServeInit } from "../mod.ts";
+import { RawClient } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
+import { sleep } from "./support/time.ts";
 
 const WHEN = Date.UTC(2026, 11, 3, 10, 49, 17, 250);
 
@@ -186,5 +190,114 @@ describe("access log file", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Serves `app` with the access log in a fresh file; returns the lines written once the server stopped. */
+async function linesServed(
+  app: Parameters<typeof startServer>[0],
+  options: ServeInit,
+  talk: (port: number) => Promise<void>,
+): Promise<string[]> {
+  const dir = tempDir();
+  try {
+    const path = join(dir, "access.log");
+    const ts = await startServer(app, { accessLogfile: path, ...options });
+    try {
+      await talk(ts.port);
+    } finally {
+      await ts.server.shutdown();
+    }
+    return readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function exchange(port: number, request: string, count = 1): Promise<void> {
+  const c = await RawClient.open(port);
+  c.send(request);
+  await c.responses(count, 5000, request.startsWith("HEAD"));
+  c.destroy();
+}
+
+describe("access log through a server", () => {
+  it("writes the combined line for a request, byte for byte", async () => {
+    const before = Date.now();
+    const lines = await linesServed(() => new Response("Hello, world!"), {}, (port) =>
+      exchange(port, "GET /p?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/8.5\r\n\r\n"));
+    const after = Date.now();
+    assert.equal(lines.length, 1);
+    const times = new Set([clfTime(before), clfTime(after)]);
+    const expected = [...times].map((t) => `127.0.0.1 - - ${t} "GET /p?x=1 HTTP/1.1" 200 13 "-" "curl/8.5"`);
+    assert.ok(expected.includes(lines[0]), `${lines[0]} is not one of ${expected.join(" | ")}`);
+  });
+
+  it("logs every response of a keep-alive connection, with headers both ways, - for no body", async () => {
+    const format = '%(m)s %(U)s %(q)s %(s)s %(b)s %(B)s "%({x-id}i)s" "%({x-out}o)s" %(H)s %(M)s';
+    const lines = await linesServed(
+      (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/missing") return new Response("nope", { status: 404 });
+        return new Response(request.method === "HEAD" ? null : "abc", { headers: { "x-out": "o1" } });
+      },
+      { accessLogformat: format },
+      (port) =>
+        exchange(
+          port,
+          "GET /a?k=v HTTP/1.1\r\nHost: h\r\nX-Id: 42\r\n\r\n" +
+            "GET /missing HTTP/1.1\r\nHost: h\r\n\r\n",
+          2,
+        ).then(() => exchange(port, "HEAD /h HTTP/1.0\r\n\r\n")),
+    );
+    assert.equal(lines.length, 3);
+    assert.match(lines[0], /^GET \/a k=v 200 3 3 "42" "o1" HTTP\/1\.1 \d+$/);
+    assert.match(lines[1], /^GET \/missing - 404 4 4 "-" "-" HTTP\/1\.1 \d+$/);
+    assert.match(lines[2], /^HEAD \/h - 200 - 0 "-" "o1" HTTP\/1\.0 \d+$/);
+  });
+
+  it("logs the client a trusted proxy names as h", async () => {
+    const lines = await linesServed(
+      () => new Response("x"),
+      { trustedProxy: "127.0.0.1", trustedProxyHeaders: "x-forwarded-for", accessLogformat: "%(h)s" },
+      (port) => exchange(port, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n"),
+    );
+    assert.deepEqual(lines, ["203.0.113.7"]);
+  });
+
+  it("logs a client that left early with the body bytes it was sent", async () => {
+    const total = 64 * 1024 * 1024;
+    const lines = await linesServed(
+      () => {
+        let left = total / 65536;
+        return new Response(
+          new ReadableStream({
+            pull(controller) {
+              if (left-- > 0) controller.enqueue(new Uint8Array(65536));
+              else controller.close();
+            },
+          }),
+        );
+      },
+      { accessLogformat: "%(s)s %(b)s" },
+      async (port) => {
+        const c = await RawClient.open(port);
+        c.send("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+        await c.waitFor(() => c.received.length > 100_000, 5000, "some of the body");
+        c.destroy();
+        await sleep(300);
+      },
+    );
+    assert.equal(lines.length, 1);
+    const [status, sent] = lines[0].split(" ");
+    assert.equal(status, "200");
+    assert.ok(Number(sent) > 0 && Number(sent) < total, lines[0]);
+  });
+
+  it("refuses an unknown atom when the server starts", async () => {
+    await assert.rejects(async () => {
+      const ts = await startServer(() => new Response("x"), { accessLogfile: "-", accessLogformat: "%(nope)s" });
+      await ts.stop();
+    }, /accessLogformat|access-logformat|unknown access log atom/);
   });
 });
