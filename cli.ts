@@ -6,6 +6,6 @@
  *
  * @module
  */
-import { isMainModule, runCli } from "./lib/runner.ts";
+import { isMainModule, runCli } from "./lib/cli/main.ts";
 
 if (isMainModule(import.meta)) runCli();

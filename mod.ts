@@ -15,7 +15,7 @@ export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server,
 export type { Logger, OptionKind, OptionName, OptionSpec, ServeOptions } from "./lib/adjustments.ts";
 export { OPTION_TABLE, OptionError } from "./lib/adjustments.ts";
 
-import { isMainModule, runCli } from "./lib/runner.ts";
+import { isMainModule, runCli } from "./lib/cli/main.ts";
 
 // `deno run -A mod.ts ...` (or jsr:@x/waitress) runs the command line. No
 // top-level await, so that importing the library stays synchronous.

@@ -12,7 +12,7 @@ import { Channel, type ChannelHost } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
-import { handlerOf } from "./task.ts";
+import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./utilities.ts";

@@ -80,13 +80,6 @@ class TaskInfo implements ServeInfo {
   }
 }
 
-/** The application as a plain function. */
-export function handlerOf(app: { fetch: Handler } | Handler): Handler {
-  if (typeof app === "function") return app;
-  if (app !== null && typeof app === "object" && typeof app.fetch === "function") return app.fetch.bind(app);
-  throw new TypeError("The application must be a function or an object with a fetch method");
-}
-
 /** Starts serving a parsed request on `channel` (waits for a dispatcher slot). */
 export function runTask(channel: Channel, parser: RequestParser): void {
   const task = new Task(channel, parser);

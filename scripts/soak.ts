@@ -1,7 +1,7 @@
 /**
  * A bounded soak of the server, loopback only.
  *
- * The parent starts `serve()` in a child process under the chosen runtime
+ * The parent starts `serve()` in a child process (tests/fixtures/soak-server.ts) under the chosen runtime
  * (node_modules/.bin/{node,deno,bun}) and drives it over 127.0.0.1 with many
  * thousands of connections and (by default) a million requests, mixing
  * keep-alive sequences, pipelined bursts, uploads above inbufOverflow,
@@ -38,157 +38,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-
-const INBUF_OVERFLOW = 64 * 1024;
-const STREAM_CHUNK = 16 * 1024;
-
-// =====================================================================================
-// Child: the server under test.
-// =====================================================================================
-
-interface ChildReport {
-  type: string;
-  pid: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  connections: number;
-  activeRequests: number;
-  queuedRequests: number;
-  tempFiles: number;
-  tmpEntries: number;
-  handled: number;
-  appErrors: number;
-  otherLogs: string[];
-  port?: number;
-  shutdownMs?: number;
-}
-
-async function child(): Promise<void> {
-  const { serve } = await import("../mod.ts");
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  let handled = 0;
-  let appErrors = 0;
-  const otherLogs: string[] = [];
-  const note = (line: string) => {
-    if (line.includes("Exception while serving /t")) appErrors++;
-    else if (otherLogs.length < 20) otherLogs.push(line.slice(0, 300));
-  };
-  const enc = new TextEncoder();
-  const streamChunk = new Uint8Array(STREAM_CHUNK).fill(115);
-  const app = async (req: Request): Promise<Response> => {
-    handled++;
-    const url = new URL(req.url);
-    const id = url.searchParams.get("id") ?? "";
-    switch (url.pathname) {
-      case "/e":
-        return new Response(id);
-      case "/u": {
-        const bytes = await req.bytes();
-        let sum = 0;
-        for (let i = 0; i < bytes.length; i++) sum = (sum + bytes[i]) | 0;
-        return new Response(`${id}:${bytes.length}:${sum}`);
-      }
-      case "/s": {
-        let left = Number(url.searchParams.get("n") ?? "1");
-        return new Response(
-          new ReadableStream<Uint8Array>({
-            pull(controller) {
-              if (left-- <= 0) controller.close();
-              else controller.enqueue(streamChunk.slice());
-            },
-          }, { highWaterMark: 0 }),
-        );
-      }
-      case "/t":
-        throw new Error(`deliberate failure ${id}`);
-      case "/slow":
-        await sleep(1 + (handled % 5));
-        return new Response(`${id}:${"z".repeat(4000)}:${id}`);
-      default:
-        return new Response(enc.encode("not found"), { status: 404 });
-    }
-  };
-  const server = serve(app, {
-    listen: "127.0.0.1:0",
-    threads: 4,
-    inbufOverflow: INBUF_OVERFLOW,
-    outbufOverflow: 256 * 1024,
-    connectionLimit: 2000,
-    backlog: 2048,
-    channelTimeout: 10,
-    cleanupInterval: 1,
-    logger: { info: () => {}, warn: note, error: note },
-  });
-  await server.ready;
-  const gc = (): void => {
-    const g = globalThis as { gc?: (options?: object) => void; Bun?: { gc(force: boolean): void } };
-    if (g.Bun) g.Bun.gc(true);
-    // V8's "last resort" collection also shrinks the young generation back, which a plain gc()
-    // leaves at the size the load grew it to (heapTotal, not heapUsed: committed, not live).
-    else g.gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
-  };
-  const report = (type: string, extra: Partial<ChildReport> = {}): void => {
-    const st = server.stats();
-    const mem = process.memoryUsage();
-    let tmpEntries = -1;
-    try {
-      tmpEntries = readdirSync(tmpdir()).filter((f) => f.startsWith("waitress-")).length;
-    } catch {
-      // Reported as -1.
-    }
-    const r: ChildReport = {
-      type,
-      pid: process.pid,
-      rss: mem.rss,
-      heapUsed: mem.heapUsed,
-      heapTotal: mem.heapTotal,
-      external: mem.external,
-      ...st,
-      tmpEntries,
-      handled,
-      appErrors,
-      otherLogs,
-      ...extra,
-    };
-    process.stdout.write(JSON.stringify(r) + "\n");
-  };
-  report("listening", { port: server.addrs[0].port });
-  let input = "";
-  process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (d: string) => {
-    input += d;
-    let nl: number;
-    while ((nl = input.indexOf("\n")) >= 0) {
-      const cmd = input.slice(0, nl).trim();
-      input = input.slice(nl + 1);
-      if (cmd === "stats") report("stats");
-      else if (cmd === "gc") {
-        gc();
-        setTimeout(() => {
-          gc();
-          report("gc");
-        }, 200);
-      } else if (cmd === "shutdown") {
-        const t0 = performance.now();
-        const timer = setTimeout(() => {
-          report("shutdown-timeout");
-          process.exit(3);
-        }, 15000);
-        void server.shutdown().then(() => server.finished).then(() => {
-          clearTimeout(timer);
-          report("shutdown", { shutdownMs: Math.round(performance.now() - t0) });
-          process.exit(0);
-        });
-      }
-    }
-  });
-}
-
-// =====================================================================================
-// Parent: the driver.
-// =====================================================================================
+import { type ChildReport, INBUF_OVERFLOW } from "../tests/support/soak_protocol.ts";
 
 /** What a response must be. */
 interface Expect {
@@ -698,11 +548,11 @@ async function parent(): Promise<number> {
 
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const bin = (name: string) => join(root, "node_modules", ".bin", name);
-  const self = fileURLToPath(import.meta.url);
+  const server = join(root, "tests", "fixtures", "soak-server.ts");
   const argv: Record<string, [string, string[]]> = {
-    node: [bin("node"), ["--expose-gc", self, "--child"]],
-    deno: [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", self, "--child"]],
-    bun: [bin("bun"), [self, "--child"]],
+    node: [bin("node"), ["--expose-gc", server]],
+    deno: [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", server]],
+    bun: [bin("bun"), [server]],
   };
   const tmp = mkdtempSync(join(tmpdir(), "soak-"));
   const [cmd, args] = argv[runtime];
@@ -948,12 +798,8 @@ async function parent(): Promise<number> {
   }
 }
 
-if (process.argv.includes("--child")) {
-  await child();
-} else {
-  const code = await parent().catch((e) => {
-    console.error(`soak: ${(e as Error).stack ?? e}`);
-    return 2;
-  });
-  process.exit(code);
-}
+const code = await parent().catch((e) => {
+  console.error(`soak: ${(e as Error).stack ?? e}`);
+  return 2;
+});
+process.exit(code);

@@ -8,8 +8,11 @@
 //   npm test                       everything
 //   npm test -- --runtime=node     one runtime (repeatable), no static checks
 //   npm test -- tests/parser.test.ts   only these files
+//
+// Each runtime runs with TMPDIR set to a fresh directory; a `waitress-*` entry left in it fails the run.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -122,13 +125,19 @@ let failed = 0;
 for (const name of selected) {
   const runner = RUNNERS[name];
   console.log(`\n=== ${name}: ${testFiles.length} test files ===`);
-  const { code, output } = await run(bin(name), runner.argv, { WAITRESS_TEST_RUNTIME: name });
+  // A fresh TMPDIR per runtime, so that a temporary file or directory a test leaves behind shows (and fails the run).
+  const tmp = mkdtempSync(join(tmpdir(), "test-tmp-"));
+  const { code, output } = await run(bin(name), runner.argv, { WAITRESS_TEST_RUNTIME: name, TMPDIR: tmp });
+  const left = readdirSync(tmp).filter((entry) => entry.startsWith("waitress-"));
+  rmSync(tmp, { recursive: true, force: true });
   let { passed: p, failed: f } = runner.counts(output);
   if (Number.isNaN(p)) p = 0;
   if (Number.isNaN(f)) f = 0;
   // A runner that crashed or exited non-zero without counting a failure still fails.
   if (code !== 0 && f === 0) f = 1;
-  summary.push(`${name}: ${p} passed, ${f} failed (exit ${code})`);
+  if (left.length) f += 1;
+  const leftNote = left.length ? `; left in TMPDIR: ${left.join(", ")}` : "";
+  summary.push(`${name}: ${p} passed, ${f} failed (exit ${code}${leftNote})`);
   passed += p;
   failed += f;
 }

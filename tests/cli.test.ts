@@ -1,27 +1,20 @@
 // The waitress-serve command line: argv parsing (in process, every flag),
 // app loading, and the real CLI spawned under the runtime running the tests.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE, OptionError, type OptionName, type OptionSpec } from "../lib/adjustments.ts";
-import {
-  AppLoadError,
-  flagSynopsis,
-  helpText,
-  loadApp,
-  parseCommandLine,
-  resolveModule,
-  splitAppSpec,
-  UsageError,
-  VERSION,
-} from "../lib/runner.ts";
+import { parseCommandLine } from "../lib/cli/args.ts";
+import { AppLoadError, UsageError } from "../lib/cli/errors.ts";
+import { flagSynopsis, helpText, VERSION } from "../lib/cli/help.ts";
+import { loadApp, resolveModule, splitAppSpec } from "../lib/cli/load.ts";
 import type { App, ServeInfo } from "../lib/types.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "cli.ts");
@@ -88,6 +81,7 @@ async function waitForStderr(running: Running, text: string, timeoutMs = 10_000)
 }
 
 const FIXTURES = makeFixtures();
+after(() => rmSync(FIXTURES, { recursive: true, force: true }));
 
 /** Writes the apps the tests load into a fresh temporary directory. */
 function makeFixtures(): string {

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RawClient, toLatin1, withTimeout } from "./_helpers.ts";
+import { toLatin1 } from "./support/bytes.ts";
+import { RawClient } from "./support/raw_client.ts";
+import { withTimeout } from "./support/time.ts";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const fixture = join(root, "tests", "fixtures", "echo-server.ts");

@@ -1,12 +1,14 @@
-// The differential corpus of scripts/differential.ts, run against our server
+// The differential corpus (tests/support/differential_corpus.ts), run against our server
 // only: every case must get exactly the answers its `expect` records (which
 // are also the "ours" column of docs/differential.md), so the report cannot
 // drift from behaviour. The comparison with node:http itself is
 // `node scripts/differential.ts [--write]`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CASES, pool, send, startOurs } from "../scripts/differential.ts";
-import { exchange, startServer } from "./_helpers.ts";
+import { pool, send, startOurs } from "./support/differential.ts";
+import { CASES } from "./support/differential_corpus.ts";
+import { exchange } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
 
 test("differential: the corpus is large enough and its ids are unique", () => {
   assert.ok(CASES.length >= 60, `${CASES.length} cases`);

@@ -1,4 +1,4 @@
-// Parser fuzzing, bounded for CI: the properties of scripts/fuzz.ts (valid
+// Parser fuzzing, bounded for CI: the properties of tests/support/fuzz_properties.ts (valid
 // pipelines, mutated pipelines, noise) for about a second each, plus fixed
 // adversarial inputs for the no-hang property and checks that the reference
 // oracle itself catches what it should. The long run is
@@ -7,17 +7,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
-import {
-  checkAccepted,
-  checkStream,
-  latin1,
-  mutatedProperty,
-  noiseProperty,
-  referenceChunked,
-  type RequestOutcome,
-  runStream,
-  validProperty,
-} from "../scripts/fuzz.ts";
+import { latin1 } from "./support/bytes.ts";
+import { checkStream, mutatedProperty, noiseProperty, validProperty } from "./support/fuzz_properties.ts";
+import { type RequestOutcome, runStream } from "./support/parser_harness.ts";
+import { checkAccepted, referenceChunked } from "./support/parser_reference.ts";
 import type { ParserLimits, RequestHead } from "../lib/parser.ts";
 
 const LIMITS: ParserLimits = { maxRequestHeaderSize: 8192, maxRequestBodySize: 1 << 20 };

@@ -10,7 +10,10 @@ import { existsSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exchange, parseResponses, RawClient, sleep, startServer, type TestServer, withTimeout } from "./_helpers.ts";
+import { exchange, RawClient } from "./support/raw_client.ts";
+import { parseResponses } from "./support/responses.ts";
+import { startServer, type TestServer } from "./support/server.ts";
+import { sleep, withTimeout } from "./support/time.ts";
 import { openTempFileCount } from "../lib/buffers.ts";
 import type { ServeInfo, Server } from "../mod.ts";
 

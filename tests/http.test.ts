@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exchange, RawClient, roundTrip, sleep, startServer, withTimeout } from "./_helpers.ts";
+import { exchange, RawClient, roundTrip } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
+import { sleep, withTimeout } from "./support/time.ts";
 import { openTempFileCount } from "../lib/buffers.ts";
 import type { ServeInfo, ServeInit } from "../mod.ts";
 

@@ -2,17 +2,17 @@
 // JavaScript, `npm pack` packs it, `npm install --offline` installs the
 // tarball into a temporary project, and its `waitress-serve` bin runs under
 // Node (the shebang), npx, bunx and the runtime running this test.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { OPTION_TABLE } from "../lib/adjustments.ts";
-import { flagSynopsis } from "../lib/runner.ts";
-import { type ProcessResult as Result, runToEnd, sendSignal } from "./_helpers.ts";
+import { flagSynopsis } from "../lib/cli/help.ts";
+import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -59,13 +59,18 @@ function serveOnce(cmd: string, args: readonly string[], cwd: string, path: stri
 }
 
 /** Builds, packs and installs the package once per test file; every test shares it. */
+const PACKAGE_DIR = mkdtempSync(join(tmpdir(), "waitress-npm-"));
+after(() => rmSync(PACKAGE_DIR, { recursive: true, force: true }));
 const installed: Promise<string> = (async () => {
-  const dir = mkdtempSync(join(tmpdir(), "waitress-npm-"));
-  const build = await run(NODE, [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(dir, "pkg")}`, "--pack"], ROOT);
+  const build = await run(
+    NODE,
+    [join(ROOT, "scripts", "build-npm.mjs"), `--out=${join(PACKAGE_DIR, "pkg")}`, "--pack"],
+    ROOT,
+  );
   assert.equal(build.code, 0, build.stderr);
   const tarball = build.stdout.trim().split("\n").at(-1)!;
   assert.ok(existsSync(tarball), `no tarball at ${tarball}`);
-  const project = join(dir, "project");
+  const project = join(PACKAGE_DIR, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(
@@ -93,11 +98,11 @@ test("package: the tarball holds JavaScript only, with the bin, exports and vers
   assert.equal(pkg.exports["."], "./mod.js");
   assert.equal(pkg.dependencies, undefined);
   assert.ok(readFileSync(join(pkgDir, "cli.js"), "utf8").startsWith("#!/usr/bin/env node\n"));
-  for (const file of ["mod.js", "lib/runner.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
+  for (const file of ["mod.js", "lib/cli/main.js", "lib/server.js", "lib/adjustments.js", "README.md", "LICENSE"]) {
     assert.ok(existsSync(join(pkgDir, file)), file);
   }
   assert.ok(!existsSync(join(pkgDir, "mod.ts")));
-  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "runner.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
+  assert.doesNotMatch(readFileSync(join(pkgDir, "lib", "cli", "main.js"), "utf8"), /from "\.{1,2}\/[^"]+\.ts"/);
 });
 
 test("package: the installed bin prints --help and --version under Node", async () => {

@@ -10,7 +10,8 @@ import {
   parseTokenList,
   RequestParser,
 } from "../lib/parser.ts";
-import { ArraySink, type ParserOutcome, parserOutcome, toLatin1 } from "../scripts/fuzz.ts";
+import { toLatin1 } from "./support/bytes.ts";
+import { ArraySink, type ParserOutcome, parserOutcome } from "./support/parser_harness.ts";
 
 const LIMITS: ParserLimits = { maxRequestHeaderSize: 8192, maxRequestBodySize: 1 << 20 };
 

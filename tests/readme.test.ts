@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { OPTION_TABLE, type OptionSpec } from "../lib/adjustments.ts";
-import { flagSynopsis } from "../lib/runner.ts";
-import { normalizeTable, README_PATH, readmeTable, renderOptionsTable } from "../scripts/readme-options.ts";
+import { flagSynopsis } from "../lib/cli/help.ts";
+import { normalizeTable, README_PATH, readmeTable, renderOptionsTable } from "./support/readme_table.ts";
 
 const README = readFileSync(README_PATH, "utf8");
 

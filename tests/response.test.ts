@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FastResponse } from "../mod.ts";
 import { sortedHeaderLines } from "../lib/task.ts";
-import { exchange, RawClient, startServer } from "./_helpers.ts";
+import { exchange, RawClient } from "./support/raw_client.ts";
+import { startServer } from "./support/server.ts";
 
 test("response: FastResponse behaves as a Response", async () => {
   const r = new FastResponse("héllo", { status: 201, statusText: "Made", headers: { "x-a": "1" } });
