@@ -24,10 +24,10 @@
  */
 import process from "node:process";
 import { resolveAdjustments } from "../lib/adjustments.ts";
-import { Channel, type ChannelHost } from "../lib/channel.ts";
+import { Channel, type ChannelServer } from "../lib/channel.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 import { FastResponse } from "../lib/response.ts";
-import type { Connection, ConnectionHandlers } from "../lib/socket/types.ts";
+import { MemoryConnection } from "../tests/support/memory_connection.ts";
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -58,42 +58,29 @@ function uploadReads(size: number): Uint8Array[] {
 const progress = { writes: 0, target: 0, finished: (): void => {} };
 
 /**
- * A Connection whose every write is taken at once. Connections form a ring: a
- * response on one feeds the next request to the next one, as a server with
- * many clients each waiting for its answer sees it.
+ * The in-memory Connection, except that a write is counted, not kept.
+ * Connections form a ring: a response on one feeds the next request to the
+ * next one, as a server with many clients each waiting for its answer sees it.
  */
-class LoopbackConnection implements Connection {
-  readonly remote = { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 };
-  readonly gathersWrites = true;
-  readonly bufferedAmount = 0;
+class LoopbackConnection extends MemoryConnection {
   next: LoopbackConnection = this;
-  #handlers: ConnectionHandlers | null = null;
-
-  start(handlers: ConnectionHandlers): void {
-    this.#handlers = handlers;
-  }
   /** Delivers one request, as socket reads would. */
   feed = (): void => {
-    for (let i = 0; i < reads.length; i++) this.#handlers?.onData(reads[i]);
+    for (let i = 0; i < reads.length; i++) this.send(reads[i]);
   };
-  write(_data: Uint8Array): boolean {
+  override write(_data: Uint8Array): boolean {
     if (++progress.writes === progress.target) progress.finished();
     else queueMicrotask(this.next.feed);
     return true;
   }
-  writev(parts: readonly Uint8Array[]): boolean {
+  override writev(parts: readonly Uint8Array[]): boolean {
     return this.write(parts[0]);
   }
-  pauseReading(): void {}
-  resumeReading(): void {}
-  closeWrite(): void {}
-  close(): void {}
-  destroy(): void {}
 }
 
 const inbufOverflow = option("inbuf-overflow", 0);
 const adj = resolveAdjustments(inbufOverflow > 0 ? { inbufOverflow } : {});
-const host: ChannelHost = {
+const server: ChannelServer = {
   adj,
   logger: { info() {}, warn() {}, error: (message) => console.error(message) },
   dispatcher: new Dispatcher(adj.threads),
@@ -106,7 +93,7 @@ const host: ChannelHost = {
 const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());
 ring.forEach((conn, i) => {
   conn.next = ring[(i + 1) % ring.length];
-  new Channel(conn, host, 8080);
+  new Channel(conn, server, 8080);
 });
 
 /** Runs `n` requests back to back; resolves to microseconds per request. */

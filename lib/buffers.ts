@@ -42,10 +42,10 @@ export function openTempFileCount(): number {
 // ---- reuse -----------------------------------------------------------------
 //
 // Creating, unlinking and closing a file per spilled body costs more than the
-// writes: on ext4, a fresh 1 MiB file measured 0.36 ms against 0.10 ms for
-// overwriting one whose pages already exist. So a released file is kept for
-// the next body (it is rewritten from offset 0; bytes past the new length are
-// never read), a few at a time and for a short while only.
+// writes, which overwrite pages that already exist far more cheaply than they
+// fill a fresh file (figures in bench/README.md, "Reused files"). So a released
+// file is kept for the next body (it is rewritten from offset 0; bytes past the
+// new length are never read), a few at a time and for a short while only.
 
 /** Most idle files kept. */
 const POOL_FILES = 8;

@@ -1,19 +1,18 @@
 /**
  * One connection (waitress's HTTPChannel): bytes in -> parser -> request
- * queue -> one task at a time; responses out, in order, through an output
- * buffer that overflows to a temporary file and pushes back on the
- * application above `outbufHighWatermark`.
+ * queue -> one task at a time (task.ts); responses out, in order, through
+ * the connection's Output (output.ts), which overflows to a temporary file
+ * and pushes back on the application above `outbufHighWatermark`.
  *
  * @module
  */
-import type { Adjustments, Logger } from "./adjustments.ts";
-import { InputBuffer, OutputBuffer } from "./buffers.ts";
-import type { Dispatcher } from "./dispatcher.ts";
+import { InputBuffer } from "./buffers.ts";
+import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
+import { writeErrorResponse } from "./response_writer.ts";
 import type { Connection } from "./socket/types.ts";
-import { setImmediate } from "node:timers";
-import { runTask, writeErrorResponse } from "./task.ts";
-import type { Handler, RemoteAddr } from "./types.ts";
+import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
+import type { RemoteAddr } from "./types.ts";
 
 /** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
@@ -29,18 +28,8 @@ export function withUnmappedIPv4(remote: RemoteAddr): RemoteAddr {
   return m === null ? remote : { ...remote, hostname: m[1] };
 }
 
-/** Who hears that a connection was lost under it (the task being served). */
-export interface LossWatcher {
-  connectionLost(reason: unknown): void;
-}
-
-/** What a channel needs from its server. */
-export interface ChannelHost {
-  readonly adj: Adjustments;
-  readonly logger: Logger;
-  readonly dispatcher: Dispatcher;
-  /** The application as a function. */
-  readonly handler: Handler;
+/** What a channel needs from its server: what its tasks need, and word of draining. */
+export interface ChannelServer extends TaskServer {
   /** True once a graceful shutdown began: finish what was received, then close. */
   readonly draining: boolean;
   /** The channel closed; the server forgets it. */
@@ -48,14 +37,13 @@ export interface ChannelHost {
 }
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-const WRITE_SLICE = 256 * 1024;
-/** Most bytes held back while pipelined responses are batched into one write. */
-const CORK_LIMIT = 64 * 1024;
 
 /** The state of one connection. */
-export class Channel {
+export class Channel implements TaskChannel {
   readonly conn: Connection;
-  readonly host: ChannelHost;
+  readonly server: ChannelServer;
+  /** Where responses go, in order. */
+  readonly output: Output;
   readonly remote: RemoteAddr;
   /** Port of the listener that accepted this connection (waitress's SERVER_PORT). */
   readonly serverPort: number;
@@ -74,28 +62,29 @@ export class Channel {
   #peerEnded = false;
   #readPaused = false;
   #continueSent = false;
-  #out: OutputBuffer;
-  #writable = true;
-  #drainWaiters: Array<() => void> = [];
-  #flushWaiters: Array<() => void> = [];
-  /** The task being served, told if the connection is lost under it (one task at a time). */
-  #lossWatcher: LossWatcher | null = null;
+  #closeRequested = false;
+  /**
+   * The task being served, told if the connection is lost under it: one task
+   * at a time, so one field, set from `taskStarted` to `taskDone`.
+   */
+  #task: Task | null = null;
   #makeSink: (expectedLength: number) => InputBuffer;
 
-  constructor(conn: Connection, host: ChannelHost, serverPort: number) {
+  constructor(conn: Connection, server: ChannelServer, serverPort: number) {
     this.conn = conn;
-    this.host = host;
+    this.server = server;
     this.serverPort = serverPort;
     this.remote = withUnmappedIPv4(conn.remote);
     this.lastActivity = Date.now();
-    this.#out = new OutputBuffer(host.adj.outbufOverflow);
-    const overflow = host.adj.inbufOverflow;
+    const adj = server.adj;
+    this.output = new Output(conn, adj.outbufOverflow, adj.outbufHighWatermark);
+    const overflow = adj.inbufOverflow;
     this.#makeSink = (expectedLength) => new InputBuffer(overflow, expectedLength);
     conn.start({
       onData: (chunk) => this.#received(chunk),
       onEnd: () => this.#peerEnd(),
       onDrain: () => this.#drained(),
-      onClose: (error) => this.#connectionClosed(error),
+      onClose: (error) => this.#socketClosed(error),
     });
   }
 
@@ -110,7 +99,7 @@ export class Channel {
       // Busy, yet nothing read or written for channelTimeout: a half-closed client whose request
       // never finishes, or a reader that stopped reading while its response waits for room. Neither
       // may hold a connection and an application slot forever.
-      const blocked = !this.#writable || this.congested;
+      const blocked = !this.output.writable || this.output.congested;
       return (this.#peerEnded || blocked) && now - this.lastActivity > timeoutMs;
     }
     if (now - this.lastActivity > timeoutMs) return true;
@@ -121,11 +110,6 @@ export class Channel {
   /** True while a request is being served or waits its turn. */
   get busy(): boolean {
     return this.#inFlight || this.#queue.length > 0;
-  }
-
-  /** Response bytes not yet handed to the OS. */
-  get pending(): number {
-    return this.#corkBytes + this.#out.length + this.conn.bufferedAmount;
   }
 
   // ---- reading -------------------------------------------------------------
@@ -140,7 +124,7 @@ export class Channel {
     while (offset < length) {
       let parser = this.#parser;
       if (parser === null) {
-        parser = this.#parser = new RequestParser(this.host.adj, this.#makeSink);
+        parser = this.#parser = new RequestParser(this.server.adj, this.#makeSink);
         this.#requestStarted = this.lastActivity;
       }
       const used = parser.received(chunk, offset);
@@ -149,11 +133,11 @@ export class Channel {
         this.#parser = null;
         this.#continueSent = false;
         if (parser.error !== null) {
-          this.#queue.push(parser);
+          this.#enqueue(parser);
           this.#willClose = true;
           break;
         }
-        if (!parser.empty) this.#queue.push(parser);
+        if (!parser.empty) this.#enqueue(parser);
       } else {
         this.#maybeSendContinue(parser);
         if (used === 0) break;
@@ -161,8 +145,13 @@ export class Channel {
     }
     // Pending output counts as "busy" too: a pipelining client that does not read its responses must
     // not get more of its requests read (waitress's readable() stops while output waits).
-    this.#updateReading(readAhead || this.#willClose || this.#out.length > 0);
+    this.#updateReading(readAhead || this.#willClose || this.output.buffered > 0);
     this.#serveNext();
+  }
+
+  #enqueue(parser: RequestParser): void {
+    this.#queue.push(parser);
+    this.output.holdSmallWrites = true;
   }
 
   /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
@@ -170,7 +159,7 @@ export class Channel {
     if (this.#continueSent || !parser.headersComplete || parser.head === null) return;
     if (!parser.head.expectContinue || this.#inFlight || this.#queue.length > 0) return;
     this.#continueSent = true;
-    this.write(CONTINUE);
+    this.output.write(CONTINUE);
   }
 
   #peerEnd(): void {
@@ -182,7 +171,7 @@ export class Channel {
       // waitress's client_disconnected: the request in flight sees request.signal abort and gives
       // back its slot. Without it, as in waitress, EOF is a half-close: the responses to what was
       // received are still written, then the connection closes.
-      if (this.host.adj.channelRequestLookahead > 0) this.#notifyClose(new Error("client closed the connection"));
+      if (this.server.adj.channelRequestLookahead > 0) this.#connectionLost(new Error("client closed the connection"));
       return;
     }
     this.closeWhenFlushed();
@@ -200,7 +189,7 @@ export class Channel {
   #updateReading(mayPause = false): void {
     if (this.closed) return;
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
-    const stop = this.#willClose || queued > this.host.adj.channelRequestLookahead || this.#out.length > 0;
+    const stop = this.#willClose || queued > this.server.adj.channelRequestLookahead || this.output.buffered > 0;
     if (stop && !this.#readPaused && mayPause) {
       this.#readPaused = true;
       this.conn.pauseReading();
@@ -215,30 +204,32 @@ export class Channel {
   #serveNext(): void {
     if (this.#inFlight || this.closed) return;
     // (Cheap tests first: while the socket takes writes and nothing waits here, nothing much is pending.)
-    if (this.#queue.length > 0 && (!this.#writable || this.#out.length > 0) && this.congested) {
+    const output = this.output;
+    if (this.#queue.length > 0 && (!output.writable || output.buffered > 0) && output.congested) {
       // Requests read ahead wait while their client is not taking its responses: otherwise many small
       // pipelined requests could pile up any amount of output in a temporary file.
       if (!this.#serveOnRoom) {
         this.#serveOnRoom = true;
-        this.#drainWaiters.push(this.#serveAfterRoom);
+        output.onRoom(this.#serveAfterRoom);
       }
       return;
     }
     const parser = this.#queue.shift();
     if (parser === undefined) {
-      this.uncork();
+      output.uncork();
       if (this.#parser !== null) this.#maybeSendContinue(this.#parser);
-      if ((this.#willClose || this.#peerEnded || this.host.draining) && this.#parser === null) {
+      if ((this.#willClose || this.#peerEnded || this.server.draining) && this.#parser === null) {
         this.closeWhenFlushed();
       }
       return;
     }
+    output.holdSmallWrites = this.#queue.length > 0;
     this.#inFlight = true;
     if (parser.error !== null) {
       this.#serveError(parser.error);
       return;
     }
-    runTask(this, parser);
+    runTask(this.server, this, parser);
   }
 
   #serveOnRoom = false;
@@ -248,7 +239,7 @@ export class Channel {
   };
 
   #serveError(error: HttpError): void {
-    writeErrorResponse(this, error.status, error.reason, error.detail, error.version);
+    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
     this.#dropQueue();
     this.#willClose = true;
     this.taskDone(true);
@@ -258,6 +249,7 @@ export class Channel {
   #dropQueue(): void {
     for (const parser of this.#queue) (parser.body as InputBuffer | null)?.dispose();
     this.#queue.length = 0;
+    this.output.holdSmallWrites = false;
   }
 
   /** Forgets a partly received request, releasing its body. */
@@ -266,8 +258,14 @@ export class Channel {
     this.#parser = null;
   }
 
+  /** The task's application call begins: it is told if the connection is lost before `taskDone`. */
+  taskStarted(task: Task): void {
+    this.#task = task;
+  }
+
   /** Called by the task when its response is fully produced (or abandoned). */
   taskDone(close: boolean): void {
+    this.#task = null;
     this.#inFlight = false;
     if (close) {
       this.#willClose = true;
@@ -284,149 +282,30 @@ export class Channel {
 
   /** True when the response being produced must announce `Connection: close`. */
   get closeAfterResponse(): boolean {
-    return this.#willClose || this.host.draining || (this.#peerEnded && this.#queue.length === 0);
+    return this.#willClose || this.server.draining || (this.#peerEnded && this.#queue.length === 0);
   }
 
   // ---- writing -------------------------------------------------------------
 
-  /**
-   * Queues response bytes; they are sent in order. The caller must not change
-   * them afterwards. While more pipelined requests wait their turn, small
-   * responses are held (corked) and sent together once the pipeline is
-   * answered or the event loop turns, so 16 pipelined requests cost one write,
-   * not 16.
-   */
-  write(bytes: Uint8Array): void {
-    if (this.closed || bytes.length === 0) return;
-    if (this.#queue.length > 0 && this.#corkBytes + bytes.length <= CORK_LIMIT) {
-      this.#cork.push(bytes);
-      this.#corkBytes += bytes.length;
-      if (!this.#uncorkScheduled) {
-        this.#uncorkScheduled = true;
-        // After the promise chains of the pipelined responses have run, not later.
-        setImmediate(this.#uncorkSoon);
-      }
-      return;
-    }
-    this.uncork();
-    this.#send(bytes);
-  }
-
-  /**
-   * Queues pieces to go out together in order (a body chunk and its framing).
-   * When nothing is waiting ahead of them they go to the socket as one gathered
-   * write; otherwise they queue like separate `write` calls.
-   */
-  writeParts(parts: readonly Uint8Array[]): void {
-    if (this.closed) return;
-    if (!this.#writable || this.#out.length > 0 || this.#corkBytes > 0 || this.#queue.length > 0) {
-      for (let i = 0; i < parts.length; i++) this.write(parts[i]);
-      return;
-    }
-    this.#writable = this.conn.writev(parts);
-    if (this.#writable && this.#flushWaiters.length > 0) this.#wakeFlushWaiters();
-  }
-
-  #cork: Uint8Array[] = [];
-  #corkBytes = 0;
-  #uncorkScheduled = false;
-  #uncorkSoon = (): void => {
-    this.#uncorkScheduled = false;
-    this.uncork();
-  };
-
-  /** Sends held (corked) bytes now, as one write. */
-  uncork(): void {
-    if (this.#corkBytes === 0 || this.closed) return;
-    const cork = this.#cork;
-    const out = new Uint8Array(this.#corkBytes);
-    let offset = 0;
-    for (const c of cork) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    this.#cork = [];
-    this.#corkBytes = 0;
-    this.#send(out);
-  }
-
-  #send(bytes: Uint8Array): void {
-    if (this.#writable && this.#out.length === 0) {
-      this.#writable = this.conn.write(bytes);
-      if (this.#writable && this.#flushWaiters.length > 0) this.#wakeFlushWaiters();
-      return;
-    }
-    this.#out.append(bytes);
-    if (this.#writable) this.#flush();
-  }
-
-  #flush(): void {
-    while (this.#writable && !this.closed) {
-      const chunk = this.#out.take(WRITE_SLICE);
-      if (chunk === null) break;
-      this.#writable = this.conn.write(chunk);
-    }
-  }
-
   #drained(): void {
     this.lastActivity = Date.now();
-    this.#writable = true;
-    this.#flush();
-    if (!this.#writable) return;
-    this.#wakeDrainWaiters();
-    if (this.#out.length === 0) {
-      this.#wakeFlushWaiters();
-      if (this.#closeRequested) {
-        this.conn.close();
-        return;
-      }
-      this.#updateReading();
+    if (!this.output.drained()) return;
+    if (this.#closeRequested) {
+      this.conn.close();
+      return;
     }
-  }
-
-  /** True while the application should wait before producing more (pending above the high watermark). */
-  get congested(): boolean {
-    return this.pending > this.host.adj.outbufHighWatermark;
-  }
-
-  /** Resolves once pending output is back under the high watermark, or the connection closed. */
-  waitForRoom(): Promise<void> {
-    if (!this.congested || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
-  }
-
-  /** Calls `done` once everything written so far has been handed to the OS (or the connection closed). */
-  whenFlushed(done: () => void): void {
-    // "Flushed" means handed to the socket adapter, which owns the rest of the delivery.
-    if (this.closed || (this.#writable && this.#out.length === 0 && this.#corkBytes === 0)) done();
-    else this.#flushWaiters.push(done);
-  }
-
-  #wakeDrainWaiters(): void {
-    if (this.#drainWaiters.length === 0 || this.congested) return;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  #wakeFlushWaiters(): void {
-    if (this.#flushWaiters.length === 0) return;
-    const waiters = this.#flushWaiters;
-    this.#flushWaiters = [];
-    for (const w of waiters) w();
+    this.#updateReading();
   }
 
   // ---- closing -------------------------------------------------------------
 
-  #closeRequested = false;
-
   /** Closes once pending output is written (waitress's close_when_flushed). */
   closeWhenFlushed(): void {
     if (this.closed) return;
-    this.uncork();
+    this.output.uncork();
     this.#willClose = true;
     this.#closeRequested = true;
-    if (this.#out.length === 0) this.conn.close();
+    if (this.output.buffered === 0) this.conn.close();
     else this.#updateReading(true);
   }
 
@@ -436,52 +315,28 @@ export class Channel {
     this.conn.destroy();
     // Some runtimes only report the close once a write blocked on a stalled peer gives up; the
     // engine lets go now (slot, buffers, connection count), whatever the socket still does.
-    this.#connectionClosed();
+    this.#socketClosed();
   }
 
-  /**
-   * Sets who is told when the connection is lost before it closed cleanly:
-   * the task being served. One slot, not a list of callbacks: a channel
-   * serves one task at a time, and this runs per request.
-   */
-  watchLoss(watcher: LossWatcher): void {
-    this.#lossWatcher = watcher;
+  /** Tells the task being served that its client is gone (once). */
+  #connectionLost(reason: unknown): void {
+    const task = this.#task;
+    this.#task = null;
+    task?.connectionLost(reason);
   }
 
-  /** Stops telling `watcher` (its task finished). */
-  unwatchLoss(watcher: LossWatcher): void {
-    if (this.#lossWatcher === watcher) this.#lossWatcher = null;
-  }
-
-  #notifyClose(reason: unknown): void {
-    const watcher = this.#lossWatcher;
-    this.#lossWatcher = null;
-    watcher?.connectionLost(reason);
-  }
-
-  #connectionClosed(error?: unknown): void {
+  #socketClosed(error?: unknown): void {
     if (this.closed) return;
     this.closed = true;
     this.#discardPartial();
     this.#dropQueue();
-    this.#out.dispose();
-    this.#cork = [];
-    this.#corkBytes = 0;
-    this.#notifyClose(error ?? new Error("connection closed"));
-    this.#wakeAll();
-    if (error !== undefined && this.host.adj.logSocketErrors && !isDisconnect(error)) {
-      this.host.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
+    this.output.close();
+    this.#connectionLost(error ?? new Error("connection closed"));
+    this.output.wakeAll();
+    if (error !== undefined && this.server.adj.logSocketErrors && !isDisconnect(error)) {
+      this.server.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
     }
-    this.host.channelClosed(this);
-  }
-
-  #wakeAll(): void {
-    const drains = this.#drainWaiters;
-    const flushes = this.#flushWaiters;
-    this.#drainWaiters = [];
-    this.#flushWaiters = [];
-    for (const w of drains) w();
-    for (const w of flushes) w();
+    this.server.channelClosed(this);
   }
 }
 

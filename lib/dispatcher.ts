@@ -27,9 +27,7 @@ export class Dispatcher {
 
   /** Tasks waiting for a slot. */
   get queued(): number {
-    let n = 0;
-    for (let i = this.#head; i < this.#waiting.length; i++) if (this.#waiting[i] !== cancelled) n++;
-    return n;
+    return this.#waiting.length - this.#head;
   }
 
   /**
@@ -48,29 +46,21 @@ export class Dispatcher {
 
   /** Frees a slot and starts the longest-waiting task, if any. */
   release(): void {
-    while (this.#head < this.#waiting.length) {
-      const next = this.#waiting[this.#head];
-      this.#waiting[this.#head++] = cancelled;
-      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
-        this.#waiting = this.#waiting.slice(this.#head);
-        this.#head = 0;
-      }
-      if (next === cancelled) continue;
-      // The slot passes straight to the next task: #active is unchanged.
-      next();
+    if (this.#head === this.#waiting.length) {
+      this.#active--;
       return;
     }
-    this.#active--;
-  }
-
-  /** Removes a queued task that is no longer wanted (its connection went away). */
-  cancel(start: () => void): boolean {
-    const i = this.#waiting.indexOf(start, this.#head);
-    if (i < 0) return false;
-    this.#waiting[i] = cancelled;
-    return true;
+    const next = this.#waiting[this.#head];
+    // The queue is read from #head on; the entry is cleared so the task can be collected.
+    this.#waiting[this.#head++] = started;
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    // The slot passes straight to the next task: #active is unchanged.
+    next();
   }
 }
 
-/** Marks a queue entry whose task was cancelled. */
-function cancelled(): void {}
+/** What a queue entry is replaced with once its task started. */
+function started(): void {}

@@ -8,7 +8,7 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
-import { Channel, type ChannelHost } from "./channel.ts";
+import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
 import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
@@ -35,7 +35,7 @@ function removeStaleUnixSocket(path: string): void {
   unlinkSync(path);
 }
 
-class WaitressServer implements Server, ChannelHost {
+class WaitressServer implements Server, ChannelServer {
   readonly adj: Adjustments;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;

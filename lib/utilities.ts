@@ -158,3 +158,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** What kind of value a handler gave instead of what was expected, for error messages ("null", "a string", "an object ([object Map])"). */
+export function describeKind(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object (${Object.prototype.toString.call(value)})`;
+  return `a ${typeof value}`;
+}

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FastResponse } from "../mod.ts";
-import { sortedHeaderLines } from "../lib/task.ts";
+import { sortedHeaderLines } from "../lib/response_head.ts";
 import { exchange, RawClient } from "./support/raw_client.ts";
 import { startServer } from "./support/server.ts";
 

@@ -313,33 +313,6 @@ test("socket: peer half-close gives onEnd and the response still goes out", TIME
   }
 });
 
-test("socket: closeWrite sends FIN after queued data and reading continues", TIMEOUT, async () => {
-  const { listener, next } = await serve();
-  try {
-    const client = await connect(listener.address.port);
-    const rec = await within(next(), 2000, "accept");
-    const got = readAll(client);
-    const reply = pattern(2 * MiB, 5);
-    rec.conn.write(reply);
-    rec.conn.closeWrite();
-    assert.equal(rec.conn.write(new Uint8Array(10)), false, "write after closeWrite is a no-op");
-    assert.ok(Buffer.from(reply).equals(await within(got, 5000, "client end")));
-    client.write("after-fin");
-    await waitFor(() => rec.received === 9, 2000, "data after our FIN");
-    assert.equal(Buffer.from(concat(rec.chunks)).toString(), "after-fin");
-    assert.equal(rec.closes, 0);
-    client.end();
-    // Both directions are done now: the connection closes by itself.
-    await within(rec.closed, 2000, "onClose after both FINs");
-    assert.equal(rec.ends, 1);
-    assert.equal(rec.closes, 1);
-    rec.conn.close();
-    client.destroy();
-  } finally {
-    await listener.close();
-  }
-});
-
 test("socket: destroy drops queued bytes and onClose fires once", TIMEOUT, async () => {
   const { listener, next } = await serve();
   try {
@@ -359,7 +332,6 @@ test("socket: destroy drops queued bytes and onClose fires once", TIMEOUT, async
     assert.doesNotThrow(() => rec.conn.write(new Uint8Array(1)));
     rec.conn.destroy();
     rec.conn.close();
-    rec.conn.closeWrite();
     await sleep(20);
     assert.equal(rec.closes, 1);
   } finally {
@@ -389,7 +361,6 @@ test("socket: peer reset mid-write gives one onClose and nothing escapes", TIMEO
       await within(rec.closed, 5000, "onClose after reset");
       pump();
       rec.conn.write(new Uint8Array(1));
-      rec.conn.closeWrite();
       rec.conn.close();
       await sleep(30);
       assert.equal(rec.closes, 1);

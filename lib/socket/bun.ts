@@ -32,8 +32,6 @@ interface BunSocket {
   write(data: Uint8Array): number;
   /** Closes both directions (after the kernel sends what it holds); `close` fires synchronously. */
   end(): unknown;
-  /** shutdown(2) of the write side; reading goes on. */
-  shutdown(): unknown;
   pause(): unknown;
   resume(): unknown;
   setNoDelay(noDelay?: boolean): unknown;
@@ -84,9 +82,7 @@ class BunConnection implements Connection {
   #queue: Uint8Array[] = [];
   #buffered = 0;
   #needDrain = false;
-  #writeEnding = false;
   #closeWhenFlushed = false;
-  #writeShut = false;
   #readEnded = false;
   #readPaused = false;
   #socketPaused = false;
@@ -157,7 +153,6 @@ class BunConnection implements Connection {
   #deliverEnd(): void {
     this.#endHeld = false;
     this.#handlers!.onEnd();
-    if (this.#writeShut && !this.#closed) this.#socket.end();
   }
 
   /** Bun's `close` callback, which also reports resets. Fires exactly once per socket. */
@@ -170,13 +165,8 @@ class BunConnection implements Connection {
     const handlers = this.#handlers;
     if (handlers === undefined) return; // parked and never handed over
     error ??= this.#error;
-    // Bun closes without an `end` callback when the peer's FIN follows our shutdown.
-    const synthEnd = error === undefined && this.#writeShut && !this.#readEnded;
     // Bun fires `close` inside end(); deferring keeps onClose out of our callers' stacks, as on Node.
-    queueMicrotask(() => {
-      if (synthEnd) handlers.onEnd();
-      handlers.onClose(error);
-    });
+    queueMicrotask(() => handlers.onClose(error));
   }
 
   errorEvent(error: unknown): void {
@@ -184,7 +174,7 @@ class BunConnection implements Connection {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.#closed || this.#writeEnding) return false;
+    if (this.#closed || this.#closeWhenFlushed) return false;
     if (this.#buffered === 0) {
       // Happy path: the kernel takes it all, nothing is copied or queued.
       const n = this.#socket.write(data);
@@ -236,7 +226,6 @@ class BunConnection implements Connection {
       if (this.#buffered > 0 || this.#closed) return;
     }
     if (this.#closeWhenFlushed) this.#socket.end();
-    else if (this.#writeEnding && !this.#writeShut) this.#shutdown();
   }
 
   /** Merges the small chunks at the head of the queue into one. */
@@ -249,13 +238,6 @@ class BunConnection implements Connection {
     const merged = new Uint8Array(size);
     for (let i = 0, off = 0; i < count; off += q[i].length, i++) merged.set(q[i], off);
     q.splice(0, count, merged);
-  }
-
-  #shutdown(): void {
-    this.#writeShut = true;
-    this.#socket.shutdown();
-    // Both directions done: close (Bun would not on its own after a delivered `end`).
-    if (this.#readEnded && !this.#endHeld && !this.#closed) this.#socket.end();
   }
 
   pauseReading(): void {
@@ -294,15 +276,8 @@ class BunConnection implements Connection {
     this.destroy();
   }
 
-  closeWrite(): void {
-    if (this.#closed || this.#writeEnding) return;
-    this.#writeEnding = true;
-    if (this.#buffered === 0) this.#shutdown();
-  }
-
   close(): void {
     if (this.#closed || this.#closeWhenFlushed) return;
-    this.#writeEnding = true;
     this.#closeWhenFlushed = true;
     if (this.#buffered === 0) this.#socket.end();
   }

@@ -7,10 +7,10 @@
  * directly from the event loop, the way libuv does. Its native
  * `Deno.listen` connections deliver every read and write as a separate
  * promise-returning op, and under many busy connections some of those ops
- * complete hundreds of milliseconds late. With 256 keep-alive connections the
- * p99 latency was about 840 ms on Deno.listen and 12 ms on node:net; idle
- * connections cost 4.4 KiB and 1.0 KiB of RSS. Pipelined throughput was the
- * same (bench/README.md).
+ * complete hundreds of milliseconds late: with many keep-alive connections
+ * the tail latency on Deno.listen was far worse than on node:net, and idle
+ * connections cost more memory, at the same pipelined throughput (figures in
+ * bench/README.md).
  *
  * @module
  */

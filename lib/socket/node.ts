@@ -173,12 +173,6 @@ class NodeConnection implements Connection {
     if (this.#handlers) this.#socket.resume();
   }
 
-  closeWrite(): void {
-    const socket = this.#socket;
-    // With allowHalfOpen, end() sends FIN after the queue and keeps the read side open.
-    if (!socket.destroyed && !socket.writableEnded) socket.end();
-  }
-
   close(): void {
     const socket = this.#socket;
     if (socket.destroyed) return;

@@ -5,7 +5,7 @@
  * Deno) and `bun.ts` implement it, and `index.ts` picks one at start-up. The
  * contract is deliberately small (waitress's asyncore dispatcher needs no
  * more): bytes in, bytes out with back-pressure, pause/resume reading,
- * half-close, close.
+ * close.
  *
  * @module
  */
@@ -120,8 +120,6 @@ export interface Connection {
   pauseReading(): void;
   /** Start delivering `onData` again. */
   resumeReading(): void;
-  /** Send FIN once queued bytes are written; reading continues. */
-  closeWrite(): void;
   /** Flush queued bytes, then close both directions. */
   close(): void;
   /** Close at once, dropping queued bytes. */

@@ -1,0 +1,179 @@
+/**
+ * Response heads as text (waitress's Task.build_response_header): what the
+ * application's headers say, the framing headers the engine adds, the status
+ * line, and the header lines sorted by name as waitress sorts them; and the
+ * whole of waitress's plain-text error response. No I/O here: the response
+ * writer sends what these functions build.
+ *
+ * @module
+ */
+import { checkedStatusText, currentHttpDate, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
+
+/** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-connection",
+]);
+
+/** The application's response headers, read in one pass. */
+export interface AppHeaders {
+  /** Flat [name, value, ...] of the headers the engine passes on (no hop-by-hop, no Content-Length). */
+  lines: string[];
+  contentLength: string | null;
+  connection: string | null;
+  hasDate: boolean;
+  hasServer: boolean;
+}
+
+/** Reads the response headers once (each Headers lookup walks the list again). */
+export function collectHeaders(headers: Headers): AppHeaders {
+  const app: AppHeaders = { lines: [], contentLength: null, connection: null, hasDate: false, hasServer: false };
+  // forEach, not for-of: the same entries without an iterator object per response.
+  headers.forEach((value, name) => {
+    if (name === "content-length") {
+      // Two different values cannot both be right.
+      app.contentLength = app.contentLength === null || app.contentLength === value ? value : "conflicting";
+      return;
+    }
+    if (HOP_BY_HOP.has(name)) {
+      if (name === "connection") app.connection = app.connection === null ? value : `${app.connection}, ${value}`;
+      return;
+    }
+    if (name === "date") app.hasDate = true;
+    else if (name === "server") app.hasServer = true;
+    app.lines.push(name, value);
+  });
+  return app;
+}
+
+/** Parses the application's Content-Length; -1 when absent, NaN when invalid. */
+export function declaredLength(value: string | null): number {
+  if (value === null) return -1;
+  return /^[0-9]{1,15}$/.test(value) ? Number(value) : NaN;
+}
+
+/** True when a Connection header value lists the `close` token. */
+export function hasCloseToken(value: string | null): boolean {
+  if (value === null) return false;
+  for (const token of value.split(",")) if (token.trim().toLowerCase() === "close") return true;
+  return false;
+}
+
+/** Framing decided for one response. */
+export interface Framing {
+  /** Content-Length to send, or -1. */
+  length: number;
+  chunked: boolean;
+  close: boolean;
+  /** Body bytes are written (false for HEAD, 1xx, 204, 304). */
+  sendBody: boolean;
+}
+
+/** The status line and headers, sorted by name as waitress sorts them. */
+export function serializeHead(
+  version: "1.0" | "1.1",
+  response: Response,
+  app: AppHeaders,
+  framing: Framing,
+  ident: string,
+): string {
+  const status = response.status;
+  const reason = response.statusText !== "" ? checkedStatusText(response.statusText) : reasonPhrase(status);
+  const lines = app.lines;
+  if (framing.length >= 0 && status !== 204) lines.push("content-length", String(framing.length));
+  if (framing.chunked) lines.push("transfer-encoding", "chunked");
+  if (framing.close) lines.push("connection", "close");
+  else if (version === "1.0") lines.push("connection", "Keep-Alive");
+  if (!app.hasDate) lines.push("date", currentHttpDate());
+  if (app.hasServer) lines.push("via", ident === "" ? "waitress" : ident);
+  else if (ident !== "") lines.push("server", ident);
+  return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
+}
+
+/** Title-cases a header name as waitress does (`content-type` -> `Content-Type`, `etag` -> `Etag`). */
+const titleCache = new Map<string, string>();
+function titleCase(name: string): string {
+  let cached = titleCache.get(name);
+  if (cached !== undefined) return cached;
+  cached = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  if (titleCache.size < 512) titleCache.set(name, cached);
+  return cached;
+}
+
+/** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */
+const INSERTION_SORT_MAX = 24;
+
+/** `Name: value\r\n` lines from flat [lower-case name, value, ...], stable-sorted by name (exported for tests). */
+export function sortedHeaderLines(flat: string[]): string {
+  const n = flat.length / 2;
+  const order: number[] = new Array(n);
+  if (n <= INSERTION_SORT_MAX) {
+    // A response has a handful of headers: insertion sort is stable and allocates nothing more.
+    for (let i = 0; i < n; i++) {
+      const name = flat[i * 2];
+      let j = i;
+      while (j > 0 && flat[order[j - 1] * 2] > name) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = i;
+    }
+  } else {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => {
+      const x = flat[a * 2];
+      const y = flat[b * 2];
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  }
+  let text = "";
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    text += `${titleCase(flat[i * 2])}: ${flat[i * 2 + 1]}\r\n`;
+  }
+  return text;
+}
+
+/** waitress's error response, head and body (it always closes the connection). */
+export function errorResponseBytes(
+  status: number,
+  reason: string,
+  detail: string,
+  version: "1.0" | "1.1",
+  ident: string,
+): Uint8Array {
+  const body = utf8(errorBody(reason, detail, ident));
+  let head = `HTTP/${version} ${status} ${reason}\r\n` +
+    `Connection: close\r\nContent-Length: ${body.length}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Date: ${currentHttpDate()}\r\n`;
+  if (ident !== "") head += `Server: ${ident}\r\n`;
+  head += "\r\n";
+  const out = new Uint8Array(head.length + body.length);
+  out.set(body, putLatin1(head, out, 0));
+  return out;
+}
+
+const headEncoder = new TextEncoder();
+
+/**
+ * Writes `text` one byte per character (response heads are latin-1) into
+ * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
+ * below): callers fill the rest of `out` afterwards.
+ */
+export function putLatin1(text: string, out: Uint8Array, offset: number): number {
+  const n = text.length;
+  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
+  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
+  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
+  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
+  const { read, written } = headEncoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
+  if (read !== n || written !== n) {
+    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  }
+  return offset + n;
+}

@@ -1,0 +1,306 @@
+/**
+ * The response side of a task (waitress's Task.write and finish): decides the
+ * framing (Content-Length, chunked, or close-delimited), writes the head and
+ * pumps the body into a sink with back-pressure, and writes error responses.
+ *
+ * @module
+ */
+import type { Logger } from "./adjustments.ts";
+import { FastResponse } from "./response.ts";
+import {
+  collectHeaders,
+  declaredLength,
+  errorResponseBytes,
+  type Framing,
+  hasCloseToken,
+  putLatin1,
+  serializeHead,
+} from "./response_head.ts";
+import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
+
+/** Where response bytes go (a connection's output). */
+export interface ResponseSink {
+  /** The connection is gone: nothing more is sent. */
+  readonly closed: boolean;
+  /** The writer should wait for room before producing more. */
+  readonly congested: boolean;
+  /** `writeParts` sends pieces without copying them (see Connection.gathersWrites). */
+  readonly gathersWrites: boolean;
+  /** Queues bytes, sent in order; the caller does not change them afterwards. */
+  write(bytes: Uint8Array): void;
+  /** Queues pieces that go out together, in order. */
+  writeParts(parts: readonly Uint8Array[]): void;
+  /** Resolves once the sink is no longer congested, or closed. */
+  waitForRoom(): Promise<void>;
+}
+
+/** What the writer reads of the request being answered. */
+export interface ResponseRequest {
+  readonly method: string;
+  readonly version: "1.0" | "1.1";
+  /** The request allows the connection to stay open (its version and Connection header). */
+  readonly keepAlive: boolean;
+  /** For log lines. */
+  readonly target: string;
+}
+
+/** One response being written: where it goes, what it answers, and how far it got. */
+export interface ResponseJob {
+  readonly out: ResponseSink;
+  readonly head: ResponseRequest;
+  /** The server's `ident` (the Server header). */
+  readonly ident: string;
+  readonly logger: Logger;
+  /** Set by the writer once the head is written: a failure after that cannot become an error page. */
+  headWritten: boolean;
+}
+
+const CRLF = utf8("\r\n");
+const LAST_CHUNK = utf8("0\r\n\r\n");
+/** Chunks up to this size are framed into one buffer (one write); larger ones are written in three pieces. */
+const SMALL_CHUNK = 16 * 1024;
+/** The same where the sink gathers pieces without copying (see copyLimit). */
+const GATHERED_COPY_LIMIT = 1024;
+
+/** Microtask turns the peek waits for a body's second read to settle before choosing chunked framing. */
+const PEEK_TICKS = 4;
+
+/**
+ * Microtask turns the first read of a body gets before the head goes out without it. Plain bodies
+ * (strings, bytes, streams that enqueue at once) settle within 1 to 5 on every runtime.
+ */
+const FIRST_READ_TICKS = 16;
+
+/**
+ * Watches a read: its result once it settled, its failure if it failed. Callers give it a few microtask
+ * turns with plain awaits (`for (...; watch.pending; ...) await null`): this runs for every plain
+ * Response, so no Promise.race, no promise per turn and no async call of its own.
+ */
+class ReadWatch {
+  result: ReadableStreamReadResult<unknown> | undefined = undefined;
+  failed = false;
+  failure: unknown = undefined;
+  constructor(read: Promise<ReadableStreamReadResult<unknown>>) {
+    read.then((r) => void (this.result = r), (e) => void (this.failed = true, this.failure = e));
+  }
+  get pending(): boolean {
+    return this.result === undefined && !this.failed;
+  }
+  /** The result, or undefined while pending. A read that failed throws, so the response fails before its head. */
+  settled(): ReadableStreamReadResult<unknown> | undefined {
+    if (this.failed) throw this.failure;
+    return this.result;
+  }
+}
+
+function asBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError(`Response body chunks must be bytes (Uint8Array), got ${describeKind(value)}`);
+}
+
+/**
+ * Writes the response: head, then body with the framing the request and
+ * response allow. `mustClose`: the connection closes after this response
+ * whatever the request says. Resolves to whether the connection must close
+ * afterwards; rejects when the response cannot be sent (the job's
+ * `headWritten` says whether any of it went out).
+ */
+export async function writeResponse(job: ResponseJob, response: Response, mustClose: boolean): Promise<boolean> {
+  const out = job.out;
+  const head = job.head;
+  const status = response.status;
+  // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
+  if (status < 200 || status > 599) throw new TypeError(`The handler returned a Response with status ${status}`);
+  const app = collectHeaders(response.headers);
+  const declared = declaredLength(app.contentLength);
+  if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
+  const bodyless = status === 204 || status === 304;
+  const sendBody = !bodyless && head.method !== "HEAD";
+  // A FastResponse with a string or bytes body is written without a stream.
+  const staticBody = response instanceof FastResponse ? FastResponse.staticBody(response) : undefined;
+  const body = bodyless || staticBody !== undefined ? null : response.body;
+  if (bodyless && staticBody === undefined) response.body?.cancel().catch(() => {});
+
+  let close = mustClose || !head.keepAlive || hasCloseToken(app.connection);
+  let length = bodyless ? (status === 304 ? declared : -1) : declared;
+  const reader = body?.getReader() ?? null;
+  let first: Uint8Array | null = null;
+  let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
+
+  if (!bodyless && staticBody !== undefined) {
+    first = staticBody !== null && staticBody.length > 0 ? staticBody : null;
+    if (length < 0) length = first?.length ?? 0;
+  } else if (!bodyless && length < 0) {
+    // Peek: a body that ends within its first chunk gets a Content-Length instead of chunking. A first
+    // chunk that is not there within a few microtask turns (server-sent events, a file) is not waited
+    // for: the head goes out at once, so the client sees the status before the first event.
+    if (reader === null) length = 0;
+    else {
+      const pending1 = reader.read();
+      const watch1 = new ReadWatch(pending1);
+      for (let tick = 0; tick < FIRST_READ_TICKS && watch1.pending; tick++) await null;
+      const r1 = watch1.settled();
+      if (r1 === undefined) next = pending1;
+      else if (r1.done) length = 0;
+      else {
+        first = asBytes(r1.value);
+        // Does the body end right after its first chunk?
+        const pending2 = reader.read();
+        const watch2 = new ReadWatch(pending2);
+        for (let tick = 0; tick < PEEK_TICKS && watch2.pending; tick++) await null;
+        const r2 = watch2.settled();
+        if (r2 !== undefined && r2.done) length = first.length;
+        else next = pending2;
+      }
+    }
+  }
+  const chunked = !bodyless && length < 0 && head.version === "1.1";
+  // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
+  if (head.version === "1.0" && length < 0 && !bodyless) close = true;
+  const framing: Framing = { length, chunked, close, sendBody };
+  const headText = serializeHead(head.version, response, app, framing, job.ident);
+  job.headWritten = true;
+
+  if (reader === null) {
+    if (first === null || !sendBody) out.write(latin1Bytes(headText));
+    else writeWithHead(out, headText, first.length > length ? first.subarray(0, length) : first);
+    const sent = first === null ? 0 : Math.min(first.length, length);
+    return sendBody && sent < length ? shortBody(job, sent, length) : framing.close;
+  }
+  if (!sendBody) {
+    out.write(latin1Bytes(headText));
+    reader.cancel().catch(() => {});
+    return framing.close;
+  }
+  return await streamBody(job, reader, headText, framing, first, next);
+}
+
+/** Sends the body chunks with back-pressure; returns whether to close. */
+async function streamBody(
+  job: ResponseJob,
+  reader: ReadableStreamDefaultReader<unknown>,
+  headText: string,
+  framing: Framing,
+  first: Uint8Array | null,
+  next: Promise<ReadableStreamReadResult<unknown>> | null,
+): Promise<boolean> {
+  const out = job.out;
+  const limit = framing.length;
+  let sent = 0;
+  let head: string | null = headText;
+  let done = false;
+  const emit = (chunk: Uint8Array): void => {
+    if (limit >= 0 && sent + chunk.length > limit) chunk = chunk.subarray(0, limit - sent);
+    if (chunk.length === 0) return;
+    sent += chunk.length;
+    if (framing.chunked) writeChunk(out, chunk, head);
+    else if (head !== null) writeWithHead(out, head, chunk);
+    else out.write(chunk);
+    head = null;
+  };
+  try {
+    if (first !== null) emit(first);
+    if (next === null && first !== null && limit === first.length) {
+      done = true; // The peek saw the whole body.
+    } else {
+      let result = next ?? reader.read();
+      // No chunk yet, and none within a few turns (server-sent events, a slow source; the peek has
+      // already waited when `next` is its read): the head goes out now, so the client sees the status.
+      if (head !== null && first === null) {
+        let late = next !== null;
+        if (!late) {
+          const watch = new ReadWatch(result);
+          for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
+          late = watch.settled() === undefined;
+        }
+        if (late) {
+          out.write(latin1Bytes(head));
+          head = null;
+        }
+      }
+      for (;;) {
+        const r = await result;
+        if (r.done) {
+          done = true;
+          break;
+        }
+        if (out.closed) break;
+        emit(asBytes(r.value));
+        if (limit >= 0 && sent >= limit) break;
+        if (out.congested) await out.waitForRoom();
+        if (out.closed) break;
+        result = reader.read();
+      }
+    }
+  } finally {
+    // Only a stream we stopped early needs cancelling. No releaseLock(): the stream is
+    // dropped anyway, and releasing costs a TypeError with a stack on some runtimes.
+    if (!done) reader.cancel().catch(() => {});
+  }
+  if (head !== null) out.write(latin1Bytes(head));
+  if (out.closed) return true;
+  if (framing.chunked) {
+    out.write(LAST_CHUNK);
+    return framing.close;
+  }
+  if (limit >= 0 && sent < limit) return shortBody(job, sent, limit);
+  return framing.close;
+}
+
+/** A body shorter than its declared length: logged, and the connection must close (the client must not wait). */
+function shortBody(job: ResponseJob, sent: number, declared: number): true {
+  job.logger.warn(`Application returned ${sent} of ${declared} declared bytes for ${job.head.target}`);
+  return true;
+}
+
+/**
+ * Body chunks up to this size are copied next to their framing, so head,
+ * framing and data leave in one write. Where the sink gathers pieces
+ * without copying (`gathersWrites`), only tiny chunks are worth a copy: a
+ * fresh 16 KiB array per chunk of a streamed response churns the allocator.
+ */
+function copyLimit(out: ResponseSink): number {
+  return out.gathersWrites ? GATHERED_COPY_LIMIT : SMALL_CHUNK;
+}
+
+/** Head and first body chunk in one write; a large chunk is sent as it is, after the head. */
+function writeWithHead(out: ResponseSink, head: string, chunk: Uint8Array): void {
+  if (chunk.length > copyLimit(out)) {
+    out.writeParts([latin1Bytes(head), chunk]);
+    return;
+  }
+  const bytes = new Uint8Array(head.length + chunk.length);
+  bytes.set(chunk, putLatin1(head, bytes, 0));
+  out.write(bytes);
+}
+
+/** Writes one chunk of a chunked body: `<HEX>\r\n<data>\r\n`, prefixed by the head when it has not gone yet. */
+function writeChunk(out: ResponseSink, chunk: Uint8Array, head: string | null): void {
+  const prefix = chunk.length.toString(16).toUpperCase() + "\r\n";
+  if (chunk.length > copyLimit(out)) {
+    out.writeParts([latin1Bytes(head === null ? prefix : head + prefix), chunk, CRLF]);
+    return;
+  }
+  const headLength = head === null ? 0 : head.length;
+  const bytes = new Uint8Array(headLength + prefix.length + chunk.length + 2);
+  let offset = head === null ? 0 : putLatin1(head, bytes, 0);
+  offset = putLatin1(prefix, bytes, offset);
+  bytes.set(chunk, offset);
+  bytes[bytes.length - 2] = 13;
+  bytes[bytes.length - 1] = 10;
+  out.write(bytes);
+}
+
+/** Writes waitress's error response (the connection must close after it). */
+export function writeErrorResponse(
+  out: Pick<ResponseSink, "write">,
+  ident: string,
+  status: number,
+  reason: string,
+  detail: string,
+  version: "1.0" | "1.1",
+): void {
+  out.write(errorResponseBytes(status, reason, detail, version, ident));
+}
