@@ -88,6 +88,7 @@ const server: ChannelServer = {
     ? (request) => request.arrayBuffer().then((body) => new Response(String(body.byteLength)))
     : () => fast ? new FastResponse("Hello World") as unknown as Response : new Response("Hello World"),
   draining: false,
+  accessLog: null,
   channelClosed() {},
 };
 const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());

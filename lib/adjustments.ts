@@ -723,7 +723,19 @@ function resolveProxyHeaders(opts: ServeOptions, trusted: string | undefined): S
 const KNOWN_NAMES = new Set(Object.keys(OPTION_TABLE));
 
 /** Options `serve()` takes besides the waitress table. */
-const ENGINE_ONLY = new Set(["logger", "onListen", "signal"]);
+const ENGINE_ONLY = new Set([
+  "logger",
+  "onListen",
+  "signal",
+  "tls",
+  "certfile",
+  "keyfile",
+  "keyfilePassword",
+  "caCerts",
+  "certReqs",
+  "accessLogfile",
+  "accessLogformat",
+]);
 
 /**
  * Applies defaults, parses and validates every option, and resolves where to

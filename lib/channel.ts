@@ -10,7 +10,7 @@ import { InputBuffer } from "./buffers.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
-import type { Connection } from "./socket/types.ts";
+import type { Connection, TlsInfo } from "./socket/types.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
 
@@ -105,6 +105,11 @@ export class Channel implements TaskChannel {
     if (now - this.lastActivity > timeoutMs) return true;
     const parser = this.#parser;
     return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
+  }
+
+  /** The connection's TLS (Arrival). */
+  get tls(): TlsInfo | undefined {
+    return this.conn.tls;
   }
 
   /** True while a request is being served or waits its turn. */

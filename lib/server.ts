@@ -2,25 +2,48 @@
  * The server (waitress's server.py): binds every listener, accepts
  * connections into channels, holds new connections while `connectionLimit`
  * are open, sweeps idle connections every `cleanupInterval` seconds, and
- * stops gracefully (`shutdown`) or at once (`close`).
+ * stops gracefully (`shutdown`) or at once (`close`). With TLS options every
+ * TCP listener terminates TLS; with an access log every response is logged.
  *
  * @module
  */
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { type AccessRecord, compileAccessFormat } from "./access_log.ts";
+import { LogFile } from "./log_file.ts";
+import { loadTlsConfig, type TlsFields, type TlsSource, tlsSourceOf } from "./tls.ts";
 import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
 import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
-import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
+import type { Connection, Listener, SocketRuntime, TlsConfig } from "./socket/types.ts";
 import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./utilities.ts";
 
-/** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
-export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
+/**
+ * How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`;
+ * `https://` for a TLS listener.
+ */
+export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number, secure = false): string {
   if (transport === "unix") return `http://unix:${hostname}`;
-  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
+  const scheme = secure ? "https" : "http";
+  return hostname.includes(":") ? `${scheme}://[${hostname}]:${port}` : `${scheme}://${hostname}:${port}`;
+}
+
+/** The access log options (the option table's rows). */
+interface AccessLogFields {
+  accessLogfile?: string;
+  accessLogformat?: string;
+}
+
+/** Opens the access log the options ask for: the formatter is compiled and the file opened now, so errors show at once. */
+function openAccessLog(options: AccessLogFields): { file: LogFile; log: (record: AccessRecord) => void } | null {
+  const path = options.accessLogfile;
+  if (path === undefined || path === "") return null;
+  const format = compileAccessFormat(options.accessLogformat || undefined);
+  const file = new LogFile(path);
+  return { file, log: (record) => file.write(format(record)) };
 }
 
 /** Removes a socket file left behind by a crashed server; refuses to remove anything else. */
@@ -40,6 +63,7 @@ class WaitressServer implements Server, ChannelServer {
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   readonly handler: Handler;
+  readonly accessLog: ((record: AccessRecord) => void) | null;
   readonly ready: Promise<void>;
   readonly finished: Promise<void>;
   addrs: BoundAddr[] = [];
@@ -52,6 +76,9 @@ class WaitressServer implements Server, ChannelServer {
   #stopping: Promise<void> | null = null;
   #resolveFinished!: () => void;
   #init: ServeInit;
+  #tlsSource: TlsSource | undefined;
+  #tls: TlsConfig | undefined;
+  #logFile: LogFile | null;
 
   constructor(app: App, init: ServeInit) {
     this.#init = init;
@@ -59,7 +86,15 @@ class WaitressServer implements Server, ChannelServer {
     this.logger = init.logger ?? consoleLogger;
     this.dispatcher = new Dispatcher(this.adj.threads);
     this.handler = handlerOf(app);
+    const options = init as ServeInit & TlsFields & AccessLogFields;
+    this.#tlsSource = tlsSourceOf(options);
+    this.#tls = this.#tlsSource === undefined ? undefined : loadTlsConfig(this.#tlsSource);
+    const accessLog = openAccessLog(options);
+    this.#logFile = accessLog?.file ?? null;
+    this.accessLog = accessLog?.log ?? null;
     this.finished = new Promise<void>((resolve) => this.#resolveFinished = resolve);
+    // Lines still buffered are written when the server has finished (or failed to start).
+    void this.finished.then(() => this.#logFile?.close());
     this.ready = this.#start();
     // A failed bind rejects `ready`; `finished` then settles so nobody waits forever.
     this.ready.catch(() => this.#resolveFinished());
@@ -100,12 +135,13 @@ class WaitressServer implements Server, ChannelServer {
       chmodSync(target.path, this.adj.unixSocketPerms);
       this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
     } else {
-      const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog };
+      const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog, tls: this.#tls };
       let port = 0;
       listener = await runtime.listen({ ...spec, ipv6Only: target.ipv6Only }, (c) => this.#accept(c, port));
       port = listener.address.port;
       const hostname = listener.address.hostname;
-      this.addrs.push({ transport: "tcp", hostname, port, url: addressUrl("tcp", hostname, port) });
+      const url = addressUrl("tcp", hostname, port, this.#tls !== undefined);
+      this.addrs.push({ transport: "tcp", hostname, port, url });
     }
     this.#listeners.push(listener);
   }
@@ -156,6 +192,17 @@ class WaitressServer implements Server, ChannelServer {
 
   shutdown(): Promise<void> {
     return this.#stop(true);
+  }
+
+  reloadTls(): void {
+    if (this.#tlsSource === undefined) return;
+    const config = loadTlsConfig(this.#tlsSource);
+    this.#tls = config;
+    for (const listener of this.#listeners) listener.reloadTls(config);
+  }
+
+  reopenAccessLog(): void {
+    this.#logFile?.reopen();
   }
 
   stats(): ServerStats {

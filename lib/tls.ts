@@ -32,6 +32,69 @@ export interface TlsSource {
   certReqs?: CertReqs;
 }
 
+/** `serve()`'s `tls` option: Deno.serve's and Bun.serve's names, each PEM text or a path. */
+export interface TlsInit {
+  /** The certificate chain (and possibly the key). */
+  cert: string;
+  /** The private key; the certificate's own file's key when absent. */
+  key?: string;
+  /** The password of an encrypted key. */
+  passphrase?: string;
+  /** CA certificates that client certificates must chain to. */
+  ca?: string;
+  /** Client certificates: `none` (default), `optional` or `required`. */
+  certReqs?: CertReqs;
+}
+
+/** The TLS fields of the server's options: gunicorn's flags, or one `tls` object. */
+export interface TlsFields {
+  certfile?: string;
+  keyfile?: string;
+  keyfilePassword?: string;
+  caCerts?: string;
+  certReqs?: string;
+  tls?: TlsInit;
+}
+
+const CERT_REQS: readonly string[] = ["none", "optional", "required"];
+
+/** Where the TLS material comes from, or undefined for plain TCP. Throws when the options contradict themselves. */
+export function tlsSourceOf(options: TlsFields): TlsSource | undefined {
+  const flags = options.certfile !== undefined || options.keyfile !== undefined || options.caCerts !== undefined;
+  const init = options.tls;
+  if (init !== undefined && flags) {
+    throw new TlsOptionError("tls", "give either tls or certfile/keyfile/caCerts, not both");
+  }
+  const certReqs = init?.certReqs ?? options.certReqs ?? "none";
+  if (!CERT_REQS.includes(certReqs)) {
+    throw new TlsOptionError(
+      "certReqs",
+      `--cert-reqs must be none, optional or required, got ${JSON.stringify(certReqs)}`,
+    );
+  }
+  if (init !== undefined) {
+    if (typeof init.cert !== "string") throw new TlsOptionError("tls", "tls.cert must be PEM text or a path");
+    return {
+      certfile: init.cert,
+      keyfile: init.key,
+      keyfilePassword: init.passphrase,
+      caCerts: init.ca,
+      certReqs: certReqs as CertReqs,
+    };
+  }
+  if (options.certfile === undefined) {
+    if (!flags && certReqs === "none" && options.keyfilePassword === undefined) return undefined;
+    throw new TlsOptionError("certfile", "TLS options need --certfile");
+  }
+  return {
+    certfile: options.certfile,
+    keyfile: options.keyfile,
+    keyfilePassword: options.keyfilePassword,
+    caCerts: options.caCerts,
+    certReqs: certReqs as CertReqs,
+  };
+}
+
 /** A TLS option that cannot be used; `option` is its camelCase name. */
 export class TlsOptionError extends Error {
   /** The camelCase name of the option at fault. */

@@ -5,6 +5,8 @@
  */
 import type { Logger, ServeOptions } from "./adjustments.ts";
 import type { FastResponse } from "./response.ts";
+import type { TlsInfo } from "./socket/types.ts";
+import type { TlsInit } from "./tls.ts";
 
 /** The peer of a request. For unix sockets hostname is "" and port 0. */
 export interface RemoteAddr {
@@ -24,6 +26,8 @@ export interface ServeInfo {
   urlPrefix: string;
   /** Settles when the response has been completely written, or the connection was lost first. */
   completed: Promise<void>;
+  /** On a TLS connection: the protocol version and the verified client certificate's subject. */
+  tls?: TlsInfo;
 }
 
 /**
@@ -44,6 +48,16 @@ export interface ServeInit extends ServeOptions {
   onListen?: (addrs: BoundAddr[]) => void;
   /** Aborting it shuts the server down gracefully. */
   signal?: AbortSignal;
+  /** TLS for every TCP listener, as PEM text or paths (instead of `certfile`, `keyfile`, `caCerts`...). */
+  tls?: TlsInit;
+  // TEMPORARY until the option table (issue 12) lands: these become rows there.
+  certfile?: string;
+  keyfile?: string;
+  keyfilePassword?: string;
+  caCerts?: string;
+  certReqs?: string;
+  accessLogfile?: string;
+  accessLogformat?: string;
 }
 
 /** A bound listener. */
@@ -87,4 +101,12 @@ export interface Server {
   close(): Promise<void>;
   /** What the server holds right now. */
   stats(): ServerStats;
+  /**
+   * Reads the TLS certificate and key files again: new connections get them,
+   * open ones keep theirs. Throws, keeping the old ones, when they do not
+   * load; does nothing without TLS. (`waitress-serve` calls it on SIGHUP.)
+   */
+  reloadTls(): void;
+  /** Reopens the access log file, after logrotate moved it (`waitress-serve` does it on SIGUSR1). */
+  reopenAccessLog(): void;
 }
