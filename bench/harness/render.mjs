@@ -1,6 +1,7 @@
 // A run's results as text tables (the console) and as bench/RESULTS.md.
 import { median } from "./common.mjs";
 import { SCENARIOS } from "./scenarios.mjs";
+import { NATIVE_TLS } from "./secure.mjs";
 import { NATIVE, runsIn } from "./targets.mjs";
 
 export function fmt(n, digits) {
@@ -111,7 +112,9 @@ export function ratioRows(results, targets) {
   for (const sc of SCENARIOS) {
     if (!results[sc.id]) continue;
     for (const rt of ["node", "deno", "bun"]) {
-      const ours = `ours-${rt}`;
+      const https = sc.id === "https";
+      const ours = https ? `tls-ours-${rt}` : `ours-${rt}`;
+      const native = https ? NATIVE_TLS[rt] : NATIVE[rt];
       if (!ok.has(ours)) continue;
       const cell = (ref) => {
         const a = results[sc.id]?.[ours]?.median, b = results[sc.id]?.[ref]?.median;
@@ -120,7 +123,7 @@ export function ratioRows(results, targets) {
       rows.push([
         sc.id,
         ours,
-        `${cell(NATIVE[rt])} ${NATIVE[rt]}`,
+        `${cell(native)} ${native}`,
         rt === "node" ? cell("hono-node") : "",
         cell("waitress"),
       ]);

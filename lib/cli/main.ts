@@ -2,7 +2,8 @@
  * The `waitress-serve` process: parses the arguments, prints help, version
  * or a one-line error (exit status 1), loads the app, serves it with the
  * "Serving on" lines waitress prints, and stops on SIGINT or SIGTERM
- * (gracefully the first time, at once the second).
+ * (gracefully the first time, at once the second). SIGHUP and SIGUSR1
+ * refresh certificates and the access log (reload_signals.ts).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { parseCommandLine } from "./args.ts";
 import { errorLine, UsageError } from "./errors.ts";
 import { COMMAND, helpText, VERSION } from "./help.ts";
 import { loadApp } from "./load.ts";
+import { handleReloadSignals } from "./reload_signals.ts";
 
 /** Where the command writes; replaceable in tests. */
 export interface CliIO {
@@ -54,6 +56,7 @@ function handleSignals(server: Server): void {
  */
 export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
   let server: Server;
+  let refresh = { tls: false, accessLog: false };
   try {
     const cl = parseCommandLine(argv);
     if (cl.help) {
@@ -73,6 +76,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     // Loaded here, not at the top, so --help and usage errors never load the engine.
     const { serve } = await import("../server.ts");
     server = serve(app, { ...cl.options });
+    const options = cl.options as { certfile?: string; accessLogfile?: string };
+    refresh = { tls: !!options.certfile, accessLog: !!options.accessLogfile };
     await server.ready;
   } catch (error) {
     io.stderr(errorLine(error) + "\n");
@@ -80,6 +85,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
   }
   for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
   handleSignals(server);
+  handleReloadSignals(server, refresh, consoleLogger);
   await server.finished;
   return 0;
 }
