@@ -6,9 +6,11 @@
  *
  * @module
  */
-import type { Adjustments, Logger } from "./adjustments.ts";
+import type { Adjustments } from "./adjustments.ts";
 import type { InputBuffer } from "./buffers.ts";
-import { authorityEnd, type RequestHead } from "./parser.ts";
+import { authorityEnd } from "./grammar.ts";
+import type { Logger } from "./logger.ts";
+import type { RequestHead } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { ServerRequest } from "./request.ts";
 import type { TlsInfo } from "./socket/types.ts";
@@ -170,7 +172,6 @@ function requestOrigin(
       remotePort: remote.port,
       scheme,
       host: authority,
-      serverPort: arrival.serverPort,
       headers,
     },
     adj,

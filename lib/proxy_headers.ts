@@ -8,8 +8,10 @@
  *
  * @module
  */
-import type { Adjustments, Logger } from "./adjustments.ts";
-import { isHostPort } from "./parser.ts";
+import type { Adjustments } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
+import { isHostPort } from "./grammar.ts";
+import { Malformed, parseForwarded, portNumber, singleValue, splitClient, trustedHops } from "./proxy_values.ts";
 
 /** What the request looks like before proxy headers are applied. */
 export interface ProxyInput {
@@ -21,8 +23,6 @@ export interface ProxyInput {
   scheme: string;
   /** Request authority: the Host header, or `adj.serverName` when absent; may carry ":port". */
   host: string;
-  /** The listener's bound port (waitress's SERVER_PORT); kept for the caller's symmetry, not needed for the authority. */
-  serverPort: number;
   /** Flat `[name, value, ...]`, names lower-cased, as received. Never mutated. */
   headers: string[];
 }
@@ -133,33 +133,6 @@ function scan(headers: string[]): Found | null {
   return found;
 }
 
-// RFC 7230 quoted-string and quoted-pair, over latin-1 text (waitress's rfc7230.py).
-const QUOTED_STRING = /^"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"$/;
-const QUOTED_PAIR = /\\([\t \x21-\x7e\x80-\xff])/g;
-
-/** Removes valid DQUOTEs and quoted-pair escapes; null when the quoting is broken. */
-function undquote(value: string): string | null {
-  const opens = value.charCodeAt(0) === 34;
-  const closes = value.length > 0 && value.charCodeAt(value.length - 1) === 34;
-  if (!opens && !closes) return value;
-  if (opens && closes && QUOTED_STRING.test(value)) {
-    return value.slice(1, -1).replace(QUOTED_PAIR, "$1");
-  }
-  return null;
-}
-
-/** Thrown inside the parser only; turned into a ProxyError at the boundary. */
-class Malformed {
-  header: string;
-  reason: string;
-  value: string;
-  constructor(header: string, reason: string, value: string) {
-    this.header = header;
-    this.reason = reason;
-    this.value = value;
-  }
-}
-
 /** What trusted headers say; "" / null means "not given". */
 interface Forwarding {
   client: string | null;
@@ -169,71 +142,6 @@ interface Forwarding {
   untrusted: number;
   /** Rewritten (trimmed) values of XFF / XFH / Forwarded, by bit index; null when untouched. */
   rewrites: (string | null)[] | null;
-}
-
-/**
- * Splits a comma list, validates every item's quoting (as waitress does, even
- * for hops that are not trusted), and returns the first trusted item plus the
- * header trimmed to the trusted items (waitress 3.0.2).
- */
-function trustedHops(header: string, value: string, count: number): { first: string; trimmed: string } {
-  const raw = value.split(",");
-  let first = "";
-  const start = count > 0 ? Math.max(raw.length - count, 0) : 0;
-  for (let i = 0; i < raw.length; i++) {
-    const hop = undquote(raw[i].trim());
-    if (hop === null) throw new Malformed(header, "Invalid quoting in value", value);
-    if (i === start) first = hop;
-  }
-  // Python's list[-0:] is the whole list; count is >= 1 in practice anyway.
-  const kept = count > 0 ? raw.slice(-count) : raw;
-  return { first, trimmed: kept.join(",").trim() };
-}
-
-/** A single-valued header (X-Forwarded-Proto / -Port): unquoted, no commas. */
-function singleValue(header: string, value: string): string {
-  const v = undquote(value);
-  if (v === null) throw new Malformed(header, "Invalid quoting in value", value);
-  if (v.includes(",")) {
-    throw new Malformed(header, "Unspecified behavior for multiple values found in header", value);
-  }
-  return v;
-}
-
-/** One parsed Forwarded element. */
-interface ForwardedElement {
-  for: string;
-  host: string;
-  proto: string;
-}
-
-/** Parses `Forwarded` (RFC 7239) into elements; throws Malformed on a bad pair. */
-function parseForwarded(value: string, logger: Logger): { elements: ForwardedElement[]; raw: string[] } {
-  const raw = value.split(",");
-  const elements: ForwardedElement[] = [];
-  for (const element of raw) {
-    const e: ForwardedElement = { for: "", host: "", proto: "" };
-    // waitress lower-cases whole pairs, values included.
-    for (const pair of element.trim().split(";")) {
-      if (pair === "") continue;
-      const eq = pair.indexOf("=");
-      if (eq < 0) throw new Malformed("Forwarded", 'Invalid forwarded-pair missing "="', value);
-      const token = pair.slice(0, eq).toLowerCase();
-      const rawValue = pair.slice(eq + 1).toLowerCase();
-      if (token.trim() !== token) throw new Malformed("Forwarded", "Token may not be surrounded by whitespace", value);
-      if (rawValue.trim() !== rawValue) {
-        throw new Malformed("Forwarded", "Value may not be surrounded by whitespace", value);
-      }
-      const v = undquote(rawValue);
-      if (v === null) throw new Malformed("Forwarded", "Invalid quoting in value", value);
-      if (token === "for") e.for = v;
-      else if (token === "host") e.host = v;
-      else if (token === "proto") e.proto = v;
-      else if (token !== "by") logger.warn(`Unknown Forwarded token: ${token}`);
-    }
-    elements.push(e);
-  }
-  return { elements, raw };
 }
 
 /** Applies a trusted Forwarded header: the oldest trusted element that has a field wins it. */
@@ -329,32 +237,6 @@ function authority(f: Forwarding, scheme: string): string {
   const p = f.port;
   if (p === "" || (p === "80" && scheme === "http") || (p === "443" && scheme === "https")) return h;
   return `${h}:${p}`;
-}
-
-/** A client address as `{ host, port }`; port null when the address carries none. */
-function splitClient(addr: string): { host: string; port: string | null } {
-  const a = addr.trim();
-  if (a.charCodeAt(0) === 91) {
-    // "[v6]" or "[v6]:port"
-    const close = a.indexOf("]");
-    if (close === a.length - 1) return { host: a.slice(1, -1), port: null };
-    if (close > 0 && a.charCodeAt(close + 1) === 58) {
-      return { host: a.slice(1, close), port: a.slice(close + 2).trim() };
-    }
-    return { host: a, port: null };
-  }
-  const colon = a.indexOf(":");
-  // Two or more colons without brackets is a bare IPv6 address (waitress brackets such
-  // XFF hops); unlike waitress this also covers "::ffff:1.2.3.4", which has a dot.
-  if (colon < 0 || colon !== a.lastIndexOf(":")) return { host: a, port: null };
-  return { host: a.slice(0, colon).trim(), port: a.slice(colon + 1).trim() };
-}
-
-/** Port text to a number; obfuscated or empty ports (RFC 7239 `_hidden`) become 0. */
-function portNumber(text: string): number {
-  if (!/^[0-9]{1,5}$/.test(text)) return 0;
-  const n = Number(text);
-  return n <= 65535 ? n : 0;
 }
 
 /** The header list the application sees: untrusted ones dropped, trusted ones trimmed. */

@@ -3,13 +3,10 @@
  * strict, incremental `chunked` decoder (RFC 9112 section 7.1). Both are pure:
  * they take bytes and put decoded body bytes into a {@link BodySink}.
  *
- * This module also holds the byte-class tables that the head parser shares
- * (token characters, field-value characters), so that the dependency between
- * the two modules runs one way: parser -> receiver.
- *
  * @module
  */
-import type { HttpError } from "./parser.ts";
+import { badRequest, bodyTooLarge, type HttpError } from "./errors.ts";
+import { CR, decodeLatin1, HEX_VALUES, isChunkExtensions, isFieldLine, LF } from "./grammar.ts";
 
 /** Where a receiver puts decoded body bytes. append() must COPY what it keeps: the chunk is a view of a transient read buffer. */
 export interface BodySink {
@@ -27,57 +24,7 @@ export interface ChunkedLimits {
   maxFramingSize: number;
 }
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
 const SEMI = 59;
-const EQUALS = 61;
-const DQUOTE = 34;
-const BACKSLASH = 92;
-const COLON = 58;
-
-/**
- * tchar of RFC 9110 section 5.6.2, indexed by byte (or latin-1 char code):
- * 1 when the byte may appear in a token (method, field name, coding name).
- */
-export const TOKEN_CHARS: Uint8Array = buildTable((c) =>
-  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-  "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))
-);
-
-/**
- * field-vchar of RFC 9110 section 5.5 (VCHAR and obs-text), indexed by byte:
- * 1 for 0x21-0x7E and 0x80-0xFF. SP and HTAB are allowed only between them.
- */
-export const FIELD_VCHARS: Uint8Array = buildTable((c) => (c >= 0x21 && c <= 0x7e) || c >= 0x80);
-
-/** Hex digit values, indexed by byte; -1 for bytes that are not HEXDIG. */
-const HEX_VALUES: Int8Array = (() => {
-  const table = new Int8Array(256).fill(-1);
-  for (let c = 0; c < 10; c++) table[0x30 + c] = c;
-  for (let c = 0; c < 6; c++) {
-    table[0x41 + c] = 10 + c;
-    table[0x61 + c] = 10 + c;
-  }
-  return table;
-})();
-
-function buildTable(member: (code: number) => boolean): Uint8Array {
-  const table = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) table[c] = member(c) ? 1 : 0;
-  return table;
-}
-
-/** Builds a 400 error as produced by body framing problems (only HTTP/1.1 has chunked requests). */
-function badRequest(detail: string): HttpError {
-  return { status: 400, reason: "Bad Request", detail, version: "1.1" };
-}
-
-/** Builds the 413 answer for a body over `maxBodySize` (waitress's wording). */
-export function bodyTooLarge(maxBodySize: number, version: "1.0" | "1.1"): HttpError {
-  return { status: 413, reason: "Request Entity Too Large", detail: `exceeds max_body of ${maxBodySize}`, version };
-}
 
 /**
  * Receives a body of a declared Content-Length. The parser has already
@@ -219,7 +166,7 @@ export class ChunkedReceiver {
 
   /** The CRLF after chunk data (RFC 9112 section 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF). */
   #expectByte(data: Uint8Array, pos: number, expected: number, next: number): number {
-    if (data[pos] !== expected) return this.#fail(badRequest("Chunk not properly terminated"), pos + 1);
+    if (data[pos] !== expected) return this.#fail(badRequest("Chunk not properly terminated", "1.1"), pos + 1);
     this.#state = next;
     return pos + 1;
   }
@@ -233,7 +180,7 @@ export class ChunkedReceiver {
     const end = lf === -1 ? data.length : lf + 1;
     const overBudgetAt = this.#charge(pos, end - pos);
     if (overBudgetAt !== -1) {
-      return this.#fail(badRequest(`Chunked framing exceeds ${this.#maxFramingSize} bytes`), overBudgetAt);
+      return this.#fail(badRequest(`Chunked framing exceeds ${this.#maxFramingSize} bytes`, "1.1"), overBudgetAt);
     }
     if (lf === -1 || this.#lineLength > 0) this.#bufferLine(data, pos, end);
     if (lf === -1) return end;
@@ -248,7 +195,7 @@ export class ChunkedReceiver {
       length = end - pos;
     }
     if (length < 2 || line[length - 2] !== CR) {
-      return this.#fail(badRequest("Bare LF found in chunked framing"), end);
+      return this.#fail(badRequest("Bare LF found in chunked framing", "1.1"), end);
     }
     const error = this.#state === SIZE_LINE ? this.#sizeLine(line, length - 2) : this.#trailerLine(line, length - 2);
     return error === null ? end : this.#fail(error, end);
@@ -292,8 +239,10 @@ export class ChunkedReceiver {
       if (significant > 0 || digit !== 0) significant++;
       if (significant <= MAX_SIGNIFICANT_HEX_DIGITS) size = size * 16 + digit;
     }
-    if (i === 0 || (i < end && line[i] !== SEMI)) return badRequest("Invalid chunk size");
-    if (i < end && !isChunkExtensions(line, i, end)) return badRequest("Invalid chunk extension");
+    if (i === 0 || (i < end && line[i] !== SEMI)) return badRequest("Invalid chunk size", "1.1");
+    if (i < end && !isChunkExtensions(decodeLatin1(line, i, end), 0, end - i)) {
+      return badRequest("Invalid chunk extension", "1.1");
+    }
     if (significant > MAX_SIGNIFICANT_HEX_DIGITS) size = Infinity;
     if (this.#bodyLength + size > this.#maxBodySize) return bodyTooLarge(this.#maxBodySize, "1.1");
     if (size === 0) {
@@ -312,75 +261,6 @@ export class ChunkedReceiver {
       this.#state = DONE;
       return null;
     }
-    return isFieldLine(line, 0, end) ? null : badRequest("Invalid trailer field");
+    return isFieldLine(decodeLatin1(line, 0, end), 0, end) ? null : badRequest("Invalid trailer field", "1.1");
   }
-}
-
-function skipWhitespace(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && (bytes[i] === SP || bytes[i] === HTAB)) i++;
-  return i;
-}
-
-function skipToken(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && TOKEN_CHARS[bytes[i]] === 1) i++;
-  return i;
-}
-
-/**
- * Whether `bytes[start, end)` (starting at ";") is a valid chunk-ext list,
- * RFC 9112 section 7.1.1:
- * `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`.
- * A single linear pass, no backtracking.
- */
-export function isChunkExtensions(bytes: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  while (i < end) {
-    i = skipWhitespace(bytes, i, end);
-    if (i >= end || bytes[i] !== SEMI) return false;
-    i = skipWhitespace(bytes, i + 1, end);
-    const nameEnd = skipToken(bytes, i, end);
-    if (nameEnd === i) return false;
-    i = nameEnd;
-    const afterSpace = skipWhitespace(bytes, i, end);
-    if (afterSpace < end && bytes[afterSpace] === EQUALS) {
-      const valueStart = skipWhitespace(bytes, afterSpace + 1, end);
-      i = valueStart < end && bytes[valueStart] === DQUOTE
-        ? skipQuotedString(bytes, valueStart, end)
-        : skipToken(bytes, valueStart, end);
-      if (i === valueStart || i === -1) return false;
-    }
-  }
-  return true;
-}
-
-/**
- * Returns the index after the quoted-string starting at `bytes[i]` (a DQUOTE),
- * or -1 if it is malformed (RFC 9110 section 5.6.4).
- */
-function skipQuotedString(bytes: Uint8Array, i: number, end: number): number {
-  for (i++; i < end; i++) {
-    const c = bytes[i];
-    if (c === DQUOTE) return i + 1;
-    if (c === BACKSLASH) {
-      i++;
-      if (i >= end || (FIELD_VCHARS[bytes[i]] === 0 && bytes[i] !== SP && bytes[i] !== HTAB)) return -1;
-    } else if (FIELD_VCHARS[c] === 0 && c !== SP && c !== HTAB) {
-      return -1;
-    }
-  }
-  return -1;
-}
-
-/**
- * Whether `bytes[start, end)` is `field-name ":" OWS field-value OWS`
- * (RFC 9112 section 5). Used for trailer fields; obs-fold is rejected.
- */
-export function isFieldLine(bytes: Uint8Array, start: number, end: number): boolean {
-  const nameEnd = skipToken(bytes, start, end);
-  if (nameEnd === start || nameEnd >= end || bytes[nameEnd] !== COLON) return false;
-  for (let i = nameEnd + 1; i < end; i++) {
-    const c = bytes[i];
-    if (FIELD_VCHARS[c] === 0 && c !== SP && c !== HTAB) return false;
-  }
-  return true;
 }

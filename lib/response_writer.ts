@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Logger } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
 import { FastResponse } from "./response.ts";
 import {
   collectHeaders,

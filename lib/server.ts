@@ -10,8 +10,11 @@
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { type AccessRecord, compileAccessFormat } from "./access_log.ts";
 import { LogFile } from "./log_file.ts";
-import { loadTlsConfig, type TlsFields, type TlsSource, tlsSourceOf } from "./tls.ts";
-import { type Adjustments, type BindTarget, type Logger, resolveAdjustments } from "./adjustments.ts";
+import { loadTlsConfig, type TlsFields, TlsOptionError, type TlsSource, tlsSourceOf } from "./tls.ts";
+import { OptionError } from "./option_values.ts";
+import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
+import type { BindTarget } from "./binds.ts";
+import type { Logger } from "./logger.ts";
 import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
@@ -19,7 +22,7 @@ import type { Connection, Listener, SocketRuntime, TlsConfig } from "./socket/ty
 import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
-import { consoleLogger } from "./utilities.ts";
+import { consoleLogger } from "./logger.ts";
 
 /**
  * How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`;
@@ -31,19 +34,24 @@ export function addressUrl(transport: "tcp" | "unix", hostname: string, port: nu
   return hostname.includes(":") ? `${scheme}://[${hostname}]:${port}` : `${scheme}://${hostname}:${port}`;
 }
 
-/** The access log options (the option table's rows). */
-interface AccessLogFields {
-  accessLogfile?: string;
-  accessLogformat?: string;
-}
-
-/** Opens the access log the options ask for: the formatter is compiled and the file opened now, so errors show at once. */
-function openAccessLog(options: AccessLogFields): { file: LogFile; log: (record: AccessRecord) => void } | null {
-  const path = options.accessLogfile;
-  if (path === undefined || path === "") return null;
-  const format = compileAccessFormat(options.accessLogformat || undefined);
+/** Opens the access log the options ask for (the file is opened now, so an error shows at once). */
+function openAccessLog(adj: Adjustments): { file: LogFile; log: (record: AccessRecord) => void } | null {
+  const path = adj.accessLogfile;
+  if (path === undefined) return null;
+  const format = compileAccessFormat(adj.accessLogformat);
   const file = new LogFile(path);
   return { file, log: (record) => file.write(format(record)) };
+}
+
+/** The TLS options, loaded and checked; a TLS option error becomes an OptionError naming the option. */
+function tlsOf(adj: Adjustments, init: ServeInit): { source: TlsSource; config: TlsConfig } | undefined {
+  const fields: TlsFields = { ...adj, tls: init.tls };
+  try {
+    const source = tlsSourceOf(fields);
+    return source === undefined ? undefined : { source, config: loadTlsConfig(source) };
+  } catch (error) {
+    throw error instanceof TlsOptionError ? new OptionError(error.option, error.message) : error;
+  }
 }
 
 /** Removes a socket file left behind by a crashed server; refuses to remove anything else. */
@@ -86,10 +94,10 @@ class WaitressServer implements Server, ChannelServer {
     this.logger = init.logger ?? consoleLogger;
     this.dispatcher = new Dispatcher(this.adj.threads);
     this.handler = handlerOf(app);
-    const options = init as ServeInit & TlsFields & AccessLogFields;
-    this.#tlsSource = tlsSourceOf(options);
-    this.#tls = this.#tlsSource === undefined ? undefined : loadTlsConfig(this.#tlsSource);
-    const accessLog = openAccessLog(options);
+    const tls = tlsOf(this.adj, init);
+    this.#tlsSource = tls?.source;
+    this.#tls = tls?.config;
+    const accessLog = openAccessLog(this.adj);
     this.#logFile = accessLog?.file ?? null;
     this.accessLog = accessLog?.log ?? null;
     this.finished = new Promise<void>((resolve) => this.#resolveFinished = resolve);

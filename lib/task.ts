@@ -10,7 +10,8 @@
  * @module
  */
 import type { AccessRecord } from "./access_log.ts";
-import type { Adjustments, Logger } from "./adjustments.ts";
+import type { Adjustments } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
 import type { InputBuffer } from "./buffers.ts";
 import { type Arrival, buildRequest, type RequestInfo } from "./incoming.ts";
 import type { RequestHead, RequestParser } from "./parser.ts";

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Logger, ServeOptions } from "./adjustments.ts";
+import type { Logger } from "./logger.ts";
+import type { ServeOptions } from "./option_table.ts";
 import type { FastResponse } from "./response.ts";
 import type { TlsInfo } from "./socket/types.ts";
 import type { TlsInit } from "./tls.ts";
@@ -50,14 +51,6 @@ export interface ServeInit extends ServeOptions {
   signal?: AbortSignal;
   /** TLS for every TCP listener, as PEM text or paths (instead of `certfile`, `keyfile`, `caCerts`...). */
   tls?: TlsInit;
-  // TEMPORARY until the option table (issue 12) lands: these become rows there.
-  certfile?: string;
-  keyfile?: string;
-  keyfilePassword?: string;
-  caCerts?: string;
-  certReqs?: string;
-  accessLogfile?: string;
-  accessLogformat?: string;
 }
 
 /** A bound listener. */

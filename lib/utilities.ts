@@ -1,10 +1,10 @@
 /**
- * Small shared helpers: the cached Date header, reason phrases, the default
- * logger, error bodies, latin-1 encoding of response heads.
+ * Small shared helpers: the cached Date header, reason phrases, error
+ * bodies, latin-1 encoding of response heads.
  *
  * @module
  */
-import type { Logger } from "./adjustments.ts";
+import { isFieldText } from "./grammar.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -106,14 +106,6 @@ export function reasonPhrase(status: number): string {
   return REASON_PHRASES[status] ?? "Unknown";
 }
 
-/** HTAB / SP / VCHAR / obs-text: a reason phrase (RFC 9112 4) and a field value (RFC 9110 5.5) are made of these. */
-const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** True if `text` may stand as a reason phrase or a header value: no CR, LF or other controls, nothing above 0xFF. */
-export function isFieldText(text: string): boolean {
-  return FIELD_TEXT.test(text);
-}
-
 /**
  * A status text, if it may stand in a status line; a TypeError otherwise. Bun's
  * Response takes any text, CR and LF included; waitress refuses those too.
@@ -122,13 +114,6 @@ export function checkedStatusText(text: string): string {
   if (!isFieldText(text)) throw new TypeError(`Invalid status text ${JSON.stringify(text)}`);
   return text;
 }
-
-/** Logs to the console, prefixed like waitress's logger names. */
-export const consoleLogger: Logger = {
-  info: (message: string) => console.error(`INFO:waitress:${message}`),
-  warn: (message: string) => console.error(`WARNING:waitress:${message}`),
-  error: (message: string) => console.error(`ERROR:waitress:${message}`),
-};
 
 const encoder = new TextEncoder();
 

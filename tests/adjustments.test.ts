@@ -1,20 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  normalizeUrlPrefix,
-  OPTION_TABLE,
-  OptionError,
-  parseBoolean,
-  resolveAdjustments,
-  splitListenEntry,
-} from "../lib/adjustments.ts";
+import { resolveAdjustments } from "../lib/adjustments.ts";
+import { splitListenEntry } from "../lib/binds.ts";
+import { OPTION_TABLE, type OptionSpec } from "../lib/option_table.ts";
+import { normalizeUrlPrefix, OptionError, parseBoolean } from "../lib/option_values.ts";
 
 test("adjustments: defaults are waitress's", () => {
   const a = resolveAdjustments({});
   assert.deepEqual(a.binds, [{ transport: "tcp", hostname: "0.0.0.0", port: 8080, ipv6Only: false }]);
   assert.equal(a.threads, 4);
   assert.equal(a.backlog, 1024);
-  assert.equal(a.recvBytes, 8192);
   assert.equal(a.outbufOverflow, 1048576);
   assert.equal(a.outbufHighWatermark, 16777216);
   assert.equal(a.inbufOverflow, 524288);
@@ -121,4 +116,30 @@ test("adjustments: urlScheme, serverName and ident must fit where they end up (r
   const a = resolveAdjustments({ urlScheme: "https", serverName: "example.com:8443", ident: "" });
   assert.deepEqual([a.urlScheme, a.serverName, a.ident], ["https", "example.com:8443", ""]);
   assert.equal(resolveAdjustments({ serverName: "[::1]" }).serverName, "[::1]");
+});
+
+test("adjustments: every row's default is what an option left unset resolves to", () => {
+  // The proxy rows only apply with a trusted proxy.
+  const base = (name: string): Record<string, unknown> =>
+    name.startsWith("trustedProxy") && name !== "trustedProxy" ? { trustedProxy: "*" } : {};
+  for (const [name, spec] of Object.entries(OPTION_TABLE) as [string, OptionSpec][]) {
+    if (spec.default === undefined) continue;
+    assert.deepEqual(
+      resolveAdjustments({ ...base(name), [name]: spec.default }),
+      resolveAdjustments(base(name)),
+      name,
+    );
+  }
+});
+
+test("adjustments: every row's default text reads back as its default (what --help and the README show)", () => {
+  for (const [name, spec] of Object.entries(OPTION_TABLE) as [string, OptionSpec][]) {
+    assert.deepEqual(spec.parse(name, spec.defaultText), spec.default, name);
+  }
+});
+
+test("adjustments: the options accepted for compatibility change nothing", () => {
+  const inert = { recvBytes: 60, sendBytes: 9, asyncoreLoopTimeout: 5, asyncoreUsePoll: true };
+  assert.deepEqual(resolveAdjustments(inert), resolveAdjustments({}));
+  assert.throws(() => resolveAdjustments({ recvBytes: 0 }), /recvBytes \(--recv-bytes\): must be at least 1/);
 });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { OPTION_TABLE } from "../lib/adjustments.ts";
+import { OPTION_TABLE } from "../lib/option_table.ts";
 import { flagSynopsis } from "../lib/cli/help.ts";
 import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 

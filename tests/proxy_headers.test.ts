@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Logger } from "../lib/adjustments.ts";
+import type { Logger } from "../lib/logger.ts";
 import { applyProxyHeaders, type ProxyAdjustments, type ProxyError, type ProxyResult } from "../lib/proxy_headers.ts";
 
 interface Options {
@@ -40,7 +40,6 @@ function run(headers: string[], o: Options = {}): Run {
       remotePort: o.remotePort ?? 8080,
       scheme: o.scheme ?? "http",
       host: o.host ?? "localhost:8080",
-      serverPort: 8080,
       headers: input,
     },
     adj,

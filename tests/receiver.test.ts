@@ -1,13 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type BodySink,
-  ChunkedReceiver,
-  FixedLengthReceiver,
-  isChunkExtensions,
-  isFieldLine,
-} from "../lib/receiver.ts";
-import type { HttpError } from "../lib/parser.ts";
+import { type BodySink, ChunkedReceiver, FixedLengthReceiver } from "../lib/receiver.ts";
+import type { HttpError } from "../lib/errors.ts";
 
 /** A sink that keeps copies, as the contract requires. */
 class ArraySink implements BodySink {
@@ -305,12 +299,4 @@ test("receiver: a sink receives views, and a completed body is exactly the data"
   assert.equal(receiver.completed, true);
   assert.equal(sink.length, 9);
   assert.deepEqual(views.map((v) => String.fromCharCode(...v)), ["wiki", "pedia"]);
-});
-
-test("receiver: grammar helpers", () => {
-  assert.equal(isChunkExtensions(bytes(";a=b"), 0, 4), true);
-  assert.equal(isChunkExtensions(bytes(";a="), 0, 3), false);
-  assert.equal(isFieldLine(bytes("A: b"), 0, 4), true);
-  assert.equal(isFieldLine(bytes("A:"), 0, 2), true);
-  assert.equal(isFieldLine(bytes("A"), 0, 1), false);
 });

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resolveAdjustments, type ServeOptions } from "../lib/adjustments.ts";
+import { resolveAdjustments } from "../lib/adjustments.ts";
+import type { ServeOptions } from "../lib/option_table.ts";
 import { InputBuffer } from "../lib/buffers.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 import { Output } from "../lib/output.ts";

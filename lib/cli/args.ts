@@ -7,15 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  OPTION_TABLE,
-  type OptionName,
-  type OptionSpec,
-  parseBoolean,
-  parseInteger,
-  parseOctal,
-  type ServeOptions,
-} from "../adjustments.ts";
+import { OPTION_TABLE, type OptionName, type OptionSpec, type ServeOptions } from "../option_table.ts";
+import { parseBoolean, parseInteger, parseOctal } from "../option_values.ts";
 import { UsageError } from "./errors.ts";
 
 /** What the command line asked for. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { OPTION_TABLE, type OptionName, type OptionSpec } from "../adjustments.ts";
+import { OPTION_TABLE, type OptionName, type OptionSpec } from "../option_table.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The package version (deno.json is the one source of truth; package.json must agree). */

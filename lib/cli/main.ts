@@ -11,7 +11,7 @@ import { realpathSync } from "node:fs";
 import process from "node:process";
 import { resolveAdjustments } from "../adjustments.ts";
 import type { Server } from "../types.ts";
-import { consoleLogger } from "../utilities.ts";
+import { consoleLogger } from "../logger.ts";
 import { parseCommandLine } from "./args.ts";
 import { errorLine, UsageError } from "./errors.ts";
 import { COMMAND, helpText, VERSION } from "./help.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import process from "node:process";
-import type { Logger } from "../adjustments.ts";
+import type { Logger } from "../logger.ts";
 import type { Server } from "../types.ts";
 
 /** What the server says it can refresh. */

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { resolveAdjustments, type ServeOptions } from "../../lib/adjustments.ts";
-import type { Adjustments, Logger } from "../../lib/adjustments.ts";
+import { type Adjustments, resolveAdjustments } from "../../lib/adjustments.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { ServeOptions } from "../../lib/option_table.ts";
 import { Channel, type ChannelServer } from "../../lib/channel.ts";
 import { Dispatcher } from "../../lib/dispatcher.ts";
 import type { Handler } from "../../lib/types.ts";

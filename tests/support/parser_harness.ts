@@ -35,7 +35,6 @@ export interface ParserOutcome {
   completed: boolean;
   headersComplete: boolean;
   empty: boolean;
-  headerBytes: number;
   error: HttpError | null;
   head: RequestHead | null;
   /** Body bytes as latin-1 text, or null when the parser made no sink. */
@@ -85,7 +84,6 @@ export function parserOutcome(parser: RequestParser, consumed: number): ParserOu
     completed: parser.completed,
     headersComplete: parser.headersComplete,
     empty: parser.empty,
-    headerBytes: parser.headerBytes,
     error: parser.error,
     head: parser.head,
     body: body === null ? null : toLatin1((body as ArraySink).bytes()),
