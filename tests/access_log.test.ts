@@ -11,6 +11,9 @@ import process from "node:process";
 import { type AccessRecord, clfTime, compileAccessFormat, escapeValue } from "../lib/access_log.ts";
 import { LogFile } from "../lib/log_file.ts";
 import type { ServeInit } from "../mod.ts";
+import { writeFileSync } from "node:fs";
+import { startCli } from "./support/cli.ts";
+import { sendSignal } from "./support/process.ts";
 import { RawClient } from "./support/raw_client.ts";
 import { startServer } from "./support/server.ts";
 import { sleep } from "./support/time.ts";
@@ -224,8 +227,11 @@ async function exchange(port: number, request: string, count = 1): Promise<void>
 describe("access log through a server", () => {
   it("writes the combined line for a request, byte for byte", async () => {
     const before = Date.now();
-    const lines = await linesServed(() => new Response("Hello, world!"), {}, (port) =>
-      exchange(port, "GET /p?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/8.5\r\n\r\n"));
+    const lines = await linesServed(
+      () => new Response("Hello, world!"),
+      {},
+      (port) => exchange(port, "GET /p?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/8.5\r\n\r\n"),
+    );
     const after = Date.now();
     assert.equal(lines.length, 1);
     const times = new Set([clfTime(before), clfTime(after)]);
@@ -299,5 +305,50 @@ describe("access log through a server", () => {
       const ts = await startServer(() => new Response("x"), { accessLogfile: "-", accessLogformat: "%(nope)s" });
       await ts.stop();
     }, /accessLogformat|access-logformat|unknown access log atom/);
+  });
+});
+
+describe("access log through waitress-serve", () => {
+  it("--access-logfile writes lines, and SIGUSR1 reopens the file after logrotate moved it", async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(
+        join(dir, "app.ts"),
+        `export default (r: Request): Response => new Response("hi " + new URL(r.url).pathname);\n`,
+      );
+      const path = join(dir, "access.log");
+      const running = await startCli(
+        ["--listen=127.0.0.1:0", `--access-logfile=${path}`, "--access-logformat=%(r)s %(s)s %(b)s", "app.ts"],
+        dir,
+      );
+      try {
+        const port = Number(new URL(running.urls[0]).port);
+        const read = (p: string) => {
+          try {
+            return readFileSync(p, "utf8");
+          } catch {
+            return "";
+          }
+        };
+        const waitFor = async (p: string, text: string) => {
+          const deadline = Date.now() + 5000;
+          while (!read(p).includes(text) && Date.now() < deadline) await sleep(50);
+          return read(p);
+        };
+        await exchange(port, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert.equal(await waitFor(path, "/one"), "GET /one HTTP/1.1 200 7\n");
+        renameSync(path, `${path}.1`);
+        sendSignal(running.child, "SIGUSR1");
+        await sleep(300);
+        await exchange(port, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert.equal(await waitFor(path, "/two"), "GET /two HTTP/1.1 200 7\n");
+        assert.equal(read(`${path}.1`), "GET /one HTTP/1.1 200 7\n");
+      } finally {
+        sendSignal(running.child, "SIGTERM");
+        assert.equal((await running.exited).code, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

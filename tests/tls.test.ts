@@ -5,17 +5,20 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { loadTlsConfig, TlsOptionError } from "../lib/tls.ts";
 import type { ServeInfo } from "../lib/types.ts";
 import { serve } from "../mod.ts";
 import { haveOpenssl, makeCerts, type TestCerts } from "./_certs.ts";
+import { ROOT as ROOT_DIR, startCli, waitForStderr } from "./support/cli.ts";
+import { runToEnd, sendSignal } from "./support/process.ts";
 import { RawClient } from "./support/raw_client.ts";
-import { type TestServer, startServer } from "./support/server.ts";
+import { startServer, type TestServer } from "./support/server.ts";
 import { sleep, withTimeout } from "./support/time.ts";
 
 const skip = haveOpenssl ? false : "needs /usr/bin/openssl (npm test installs it when run as root)";
@@ -433,6 +436,69 @@ describe("TLS and the rest of the server", { skip }, () => {
       assert.equal(await subjectNow(), "other.test");
     } finally {
       await ts.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("TLS through waitress-serve", { skip }, () => {
+  it("serves HTTPS with --certfile/--keyfile and re-reads them on SIGHUP", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "waitress-tls-cli-"));
+    try {
+      writeFileSync(join(dir, "app.ts"), `export default (r: Request): Response => new Response(r.url);\n`);
+      const cert = join(dir, "cert.pem");
+      const key = join(dir, "key.pem");
+      copyFileSync(certs.serverCert, cert);
+      copyFileSync(certs.serverKey, key);
+      const running = await startCli(["--listen=127.0.0.1:0", `--certfile=${cert}`, `--keyfile=${key}`, "app.ts"], dir);
+      try {
+        assert.match(running.urls[0], /^https:\/\/127\.0\.0\.1:\d+$/);
+        const port = Number(new URL(running.urls[0]).port);
+        const subjectNow = async () => {
+          const c = await openTls(port, { rejectUnauthorized: false });
+          c.send("GET /p HTTP/1.1\r\nHost: localhost\r\n\r\n");
+          const cn = c.socket.getPeerCertificate().subject.CN;
+          const [res] = await c.responses(1);
+          c.destroy();
+          return `${cn} ${res.text}`;
+        };
+        assert.equal(await subjectNow(), "localhost https://localhost/p");
+        copyFileSync(certs.otherCert, cert);
+        copyFileSync(certs.otherKey, key);
+        sendSignal(running.child, "SIGHUP");
+        await waitForStderr(running, "TLS certificates reloaded");
+        assert.equal(await subjectNow(), "other.test https://localhost/p");
+        copyFileSync(certs.serverCert, cert); // no longer matches the key: logged, the old certificate stays
+        sendSignal(running.child, "SIGHUP");
+        await waitForStderr(running, "TLS certificates not reloaded");
+        assert.equal(await subjectNow(), "other.test https://localhost/p");
+      } finally {
+        sendSignal(running.child, "SIGTERM");
+        assert.equal((await running.exited).code, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a wrong --keyfile-password is one line on stderr naming the option, exit status 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "waitress-tls-cli-"));
+    try {
+      writeFileSync(join(dir, "app.ts"), `export default (): Response => new Response("x");\n`);
+      const cmd = "Deno" in globalThis ? [process.execPath, "run", "-A"] : [process.execPath];
+      const result = await runToEnd(cmd[0], [
+        ...cmd.slice(1),
+        join(ROOT_DIR, "cli.ts"),
+        "--listen=127.0.0.1:0",
+        `--certfile=${certs.serverCert}`,
+        `--keyfile=${certs.serverKeyEncrypted}`,
+        "--keyfile-password=wrong",
+        "app.ts",
+      ], { cwd: dir, timeoutMs: 20_000 });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr.trim(), /keyfile-password/);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -67,4 +67,3 @@ export async function waitForStderr(running: Running, text: string, timeoutMs = 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
