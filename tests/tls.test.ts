@@ -54,14 +54,6 @@ function openTls(port: number, extra: ConnectionOptions = {}): Promise<RawClient
   );
 }
 
-/** Resolves with the handshake's error, or null when it succeeded. */
-function handshakeOutcome(port: number, extra: ConnectionOptions): Promise<Error | null> {
-  return openTls(port, extra).then((c) => {
-    c.destroy();
-    return null;
-  }, (error: Error) => error);
-}
-
 const GET = "GET /x?y=1 HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 /** An app that reports what it saw: url, TLS info and the peer. */
