@@ -14,7 +14,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "n
 import { loadTlsConfig, TlsOptionError } from "../lib/tls.ts";
 import type { ServeInfo } from "../lib/types.ts";
 import { serve } from "../mod.ts";
-import { haveOpenssl, makeCerts, type TestCerts } from "./_certs.ts";
+import { haveOpenssl, makeCerts, type TestCerts } from "./support/certs.ts";
 import { ROOT as ROOT_DIR, startCli, waitForStderr } from "./support/cli.ts";
 import { runToEnd, sendSignal } from "./support/process.ts";
 import { RawClient } from "./support/raw_client.ts";
