@@ -103,6 +103,10 @@ export function computeChecks(results, targets) {
     const tlsOurs = `tls-ours-${rt}`;
     if (targets.some((t) => t.id === tlsOurs)) {
       ratio(`${tlsOurs} / ${NATIVE_TLS[rt]} req/s (HTTPS, not pipelined)`, "https", tlsOurs, NATIVE_TLS[rt], 0.8);
+      checks.at(-1).bounds = [
+        bound("socket floor over the same TLS", "https", `tls-raw-${rt}`, NATIVE_TLS[rt]),
+        bound("ours without TLS / native without TLS (hello)", "hello", ours, NATIVE[rt]),
+      ];
     }
     if (targets.some((t) => t.id === `log-${rt}`)) {
       ratio(`log-${rt} / ${ours} req/s (access log on / off)`, "hello", `log-${rt}`, ours, 0.9);

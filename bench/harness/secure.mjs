@@ -68,7 +68,16 @@ export function secureTargets() {
     env: { BENCH_ACCESS_LOG: join(d, `access-${rt}.log`) },
     cmd: [...run, s("ours.ts")],
   });
+  // The socket floor over the same TLS as ours: canned answers, no HTTP work (raw-net.mjs, raw-bun.ts).
+  const floor = (rt, cmd) => ({
+    ...tls(`tls-raw-${rt}`, `socket floor on ${rt} over the TLS ours uses (canned answers)`, rt, cmd),
+    bound: "raw",
+    env: { ...env, FLOOR: "drop" },
+  });
   return [
+    floor("node", [node, s("raw-net.mjs")]),
+    floor("deno", [deno, "run", "-A", s("raw-net.mjs")]),
+    floor("bun", [bun, s("raw-bun.ts")]),
     tls("tls-ours-node", "ours on Node, HTTPS", "node", [node, s("ours.ts")], true),
     tls("tls-node-https", "node:https", "node", [node, s("node-http.mjs")]),
     tls("tls-ours-deno", "ours on Deno, HTTPS", "deno", [deno, "run", "-A", s("ours.ts")], true),

@@ -70,21 +70,25 @@ export function targetList(tools) {
   ];
   const wanted = list("targets");
   // Each of ours runs right before its native server (then the bounds for that runtime), so that a round's
-  // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine.
+  // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine
+  // (ours with the access log on comes right after, to pair with ours with it off).
   const bounds = (rt) => [`raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`];
   const order = [
     "ours-node",
     "node-http",
+    "log-node",
     ...bounds("node"),
     "hono-node",
     "ours-deno",
     "deno-serve",
+    "log-deno",
     ...bounds("deno"),
     "ours-bun",
     "bun-serve",
+    "log-bun",
     ...bounds("bun"),
     "waitress",
-    ...["node", "deno", "bun"].flatMap((rt) => [`tls-ours-${rt}`, NATIVE_TLS[rt], `log-${rt}`]),
+    ...["node", "deno", "bun"].flatMap((rt) => [`tls-ours-${rt}`, NATIVE_TLS[rt], `tls-raw-${rt}`]),
   ];
   all.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   return all
