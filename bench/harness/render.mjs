@@ -80,6 +80,14 @@ const BOUND_MEANING = {
     "copying each body once into fresh memory, which handing the app its body whole requires, misses it",
     "copying each body once leaves room",
   ],
+  "socket floor over the same TLS": [
+    "even canned answers over the TLS our adapter uses miss it",
+    "the TLS our adapter uses leaves room",
+  ],
+  "ours without TLS / native without TLS (hello)": [
+    "ours misses it without TLS too: the gap is the engine's cost per request, not TLS",
+    "without TLS ours meets it: TLS costs ours more than the native server",
+  ],
   "socket floor, body bytes dropped": [
     "even a server that drops the body bytes over this socket API misses it",
     "the socket API leaves room",
