@@ -11,6 +11,8 @@
  */
 export { serve } from "./lib/server.ts";
 export { FastResponse } from "./lib/response.ts";
+export { supervise, type SuperviseInit } from "./lib/supervisor/supervisor.ts";
+export { isWorker } from "./lib/supervisor/protocol.ts";
 export type { App, BoundAddr, Handler, RemoteAddr, ServeInfo, ServeInit, Server, ServerStats } from "./lib/types.ts";
 export type { Logger } from "./lib/logger.ts";
 export type { OptionKind, OptionName, OptionSpec, OptionValues, ServeOptions } from "./lib/option_table.ts";

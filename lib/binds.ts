@@ -12,6 +12,13 @@ export type BindTarget =
   | { transport: "tcp"; hostname: string; port: number; ipv6Only: boolean }
   | { transport: "unix"; path: string };
 
+/** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
+export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number, secure = false): string {
+  if (transport === "unix") return `http://unix:${hostname}`;
+  const scheme = secure ? "https" : "http";
+  return hostname.includes(":") ? `${scheme}://[${hostname}]:${port}` : `${scheme}://${hostname}:${port}`;
+}
+
 /** The options that say where to listen, already read by their table rows. */
 export type BindOptions = Pick<OptionValues, "host" | "port" | "listen" | "ipv4" | "ipv6" | "unixSocket">;
 

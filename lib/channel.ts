@@ -112,6 +112,11 @@ export class Channel implements TaskChannel {
     return this.conn.tls;
   }
 
+  /** True between requests: nothing in flight or queued, and no part of a next request read. */
+  get idle(): boolean {
+    return !this.busy && this.#parser === null;
+  }
+
   /** True while a request is being served or waits its turn. */
   get busy(): boolean {
     return this.#inFlight || this.#queue.length > 0;

@@ -73,6 +73,10 @@ export interface OptionValues {
   accessLogfile: string | undefined;
   /** The access log line, in gunicorn's `%(atom)s` format. */
   accessLogformat: string;
+  /** Worker processes; above 1 (or with `reload`) a supervisor runs them, see `supervise()`. */
+  workers: number;
+  /** Development: restart the workers when a source file changes; see `supervise()`. */
+  reload: boolean;
   /** How many requests the application may process at once. */
   threads: number;
   /** Listen backlog. */
@@ -384,6 +388,20 @@ export const OPTION_TABLE: OptionTable = {
     read: readAccessFormat,
     help:
       "The access log line, with gunicorn's atoms (`%(h)s`, `%(r)s`, `%({header}i)s`...). The default is the Apache combined format.",
+  }),
+  workers: integer(1, {
+    flag: "workers",
+    metavar: "INT",
+    group: "standard",
+    min: 1,
+    help:
+      "Worker processes serving the app. Above 1 a supervisor binds the listeners once, hands each connection to a worker, and replaces workers that die; SIGHUP replaces every worker without dropping a request, SIGTTIN/SIGTTOU add/remove one. --threads, --connection-limit and the other per-server options apply to each worker.",
+  }),
+  reload: boolean(false, {
+    flag: "reload",
+    group: "standard",
+    help:
+      "Development: restart the workers (one unless --workers says more) when a file under the current directory changes, node_modules and dot-directories aside. A change that does not load keeps the error on screen until the next one.",
   }),
   threads: integer(4, {
     flag: "threads",

@@ -28,11 +28,20 @@ export interface AppHeaders {
   connection: string | null;
   hasDate: boolean;
   hasServer: boolean;
+  /** The app gave a Content-Type. */
+  hasType: boolean;
 }
 
 /** Reads the response headers once (each Headers lookup walks the list again). */
 export function collectHeaders(headers: Headers): AppHeaders {
-  const app: AppHeaders = { lines: [], contentLength: null, connection: null, hasDate: false, hasServer: false };
+  const app: AppHeaders = {
+    lines: [],
+    contentLength: null,
+    connection: null,
+    hasDate: false,
+    hasServer: false,
+    hasType: false,
+  };
   // forEach, not for-of: the same entries without an iterator object per response.
   headers.forEach((value, name) => {
     if (name === "content-length") {
@@ -44,11 +53,26 @@ export function collectHeaders(headers: Headers): AppHeaders {
       if (name === "connection") app.connection = app.connection === null ? value : `${app.connection}, ${value}`;
       return;
     }
-    if (name === "date") app.hasDate = true;
+    if (name === "content-type") app.hasType = true;
+    else if (name === "date") app.hasDate = true;
     else if (name === "server") app.hasServer = true;
     app.lines.push(name, value);
   });
   return app;
+}
+
+/**
+ * Whether this runtime's Response keeps the Content-Type a string body implies out of `headers` (Bun's
+ * does: Bun.serve adds the type as it writes the response).
+ */
+export const IMPLIED_TYPE_HIDDEN: boolean = new Response("").headers.get("content-type") === null;
+
+/** The type Bun.serve gives a string body that has none. */
+const BUN_STRING_TYPE = "text/plain;charset=utf-8";
+
+/** Adds the type Bun.serve gives a string body, unless the app set one. */
+export function addImpliedType(app: AppHeaders): void {
+  if (!app.hasType) app.lines.push("content-type", BUN_STRING_TYPE);
 }
 
 /** Parses the application's Content-Length; -1 when absent, NaN when invalid. */

@@ -8,11 +8,13 @@
 import type { Logger } from "./logger.ts";
 import { FastResponse } from "./response.ts";
 import {
+  addImpliedType,
   collectHeaders,
   declaredLength,
   errorResponseBytes,
   type Framing,
   hasCloseToken,
+  IMPLIED_TYPE_HIDDEN,
   putLatin1,
   serializeHead,
 } from "./response_head.ts";
@@ -99,7 +101,10 @@ function asBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`Response body chunks must be bytes (Uint8Array), got ${describeKind(value)}`);
+  // Elysia's generators and server-sent events put strings into the stream; Bun.serve and
+  // @hono/node-server send them as UTF-8, and so do we.
+  if (typeof value === "string") return utf8(value);
+  throw new TypeError(`Response body chunks must be bytes (Uint8Array) or text, got ${describeKind(value)}`);
 }
 
 /**
@@ -115,15 +120,19 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
   const status = response.status;
   // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
   if (status < 200 || status > 599) throw new TypeError(`The handler returned a Response with status ${status}`);
+  // A FastResponse with a string or bytes body is written without a stream.
+  const staticBody = response instanceof FastResponse ? FastResponse.staticBody(response) : undefined;
+  // The body before the headers: srvx's NodeResponse (h3 on Node) builds its real Response, and with it
+  // the Content-Type a string body implies, only once its body is asked for.
+  const stream = staticBody === undefined ? response.body : null;
   const app = collectHeaders(response.headers);
   const declared = declaredLength(app.contentLength);
   if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
   const bodyless = status === 204 || status === 304;
-  const sendBody = !bodyless && head.method !== "HEAD";
-  // A FastResponse with a string or bytes body is written without a stream.
-  const staticBody = response instanceof FastResponse ? FastResponse.staticBody(response) : undefined;
-  const body = bodyless || staticBody !== undefined ? null : response.body;
-  if (bodyless && staticBody === undefined) response.body?.cancel().catch(() => {});
+  const isHead = head.method === "HEAD";
+  const sendBody = !bodyless && !isHead;
+  const body = bodyless ? null : stream;
+  if (bodyless) stream?.cancel().catch(() => {});
 
   let close = mustClose || !head.keepAlive || hasCloseToken(app.connection);
   let length = bodyless ? (status === 304 ? declared : -1) : declared;
@@ -158,9 +167,15 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
       }
     }
   }
-  const chunked = !bodyless && length < 0 && head.version === "1.1";
+  // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
+  // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
+  const unframed = bodyless || (isHead && declared < 0 && length === 0 && first === null);
+  if (unframed && !bodyless) length = -1;
+  const chunked = !unframed && length < 0 && head.version === "1.1";
   // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
-  if (head.version === "1.0" && length < 0 && !bodyless) close = true;
+  if (head.version === "1.0" && length < 0 && !unframed) close = true;
+  // Bun: a body that is not still streaming (as a string body is not) gets the type Bun.serve would add.
+  if (IMPLIED_TYPE_HIDDEN && body !== null && next === null && (first !== null || declared > 0)) addImpliedType(app);
   const framing: Framing = { length, chunked, close, sendBody };
   const headText = serializeHead(head.version, response, app, framing, job.ident);
   job.headWritten = true;

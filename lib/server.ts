@@ -7,14 +7,14 @@
  *
  * @module
  */
-import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { type AccessRecord, compileAccessFormat } from "./access_log.ts";
 import { LogFile } from "./log_file.ts";
 import { loadTlsConfig, type TlsFields, TlsOptionError, type TlsSource, tlsSourceOf } from "./tls.ts";
-import { OptionError } from "./option_values.ts";
 import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
-import type { BindTarget } from "./binds.ts";
+import { addressUrl, type BindTarget } from "./binds.ts";
 import type { Logger } from "./logger.ts";
+import { OptionError } from "./option_values.ts";
 import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
@@ -23,16 +23,7 @@ import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./logger.ts";
-
-/**
- * How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`;
- * `https://` for a TLS listener.
- */
-export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number, secure = false): string {
-  if (transport === "unix") return `http://unix:${hostname}`;
-  const scheme = secure ? "https" : "http";
-  return hostname.includes(":") ? `${scheme}://[${hostname}]:${port}` : `${scheme}://${hostname}:${port}`;
-}
+import { removeStaleUnixSocket } from "./unix_socket_file.ts";
 
 /** Opens the access log the options ask for (the file is opened now, so an error shows at once). */
 function openAccessLog(adj: Adjustments): { file: LogFile; log: (record: AccessRecord) => void } | null {
@@ -54,17 +45,8 @@ function tlsOf(adj: Adjustments, init: ServeInit): { source: TlsSource; config: 
   }
 }
 
-/** Removes a socket file left behind by a crashed server; refuses to remove anything else. */
-function removeStaleUnixSocket(path: string): void {
-  let isSocket = false;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // Nothing there.
-  }
-  if (!isSocket) throw new Error(`Cannot listen on unix socket ${path}: a file that is not a socket is in the way`);
-  unlinkSync(path);
-}
+/** How long a retiring worker keeps an idle kept-alive connection open for one more request. */
+const RETIRE_IDLE_GRACE_MS = 1000;
 
 class WaitressServer implements Server, ChannelServer {
   readonly adj: Adjustments;
@@ -91,6 +73,10 @@ class WaitressServer implements Server, ChannelServer {
   constructor(app: App, init: ServeInit) {
     this.#init = init;
     this.adj = resolveAdjustments(init);
+    if (this.adj.workers > 1 || this.adj.reload) {
+      const option = this.adj.reload ? "reload" : "workers";
+      throw new OptionError(option, `serve() runs in this one process; ${option} takes a supervisor: see supervise()`);
+    }
     this.logger = init.logger ?? consoleLogger;
     this.dispatcher = new Dispatcher(this.adj.threads);
     this.handler = handlerOf(app);
@@ -131,6 +117,7 @@ class WaitressServer implements Server, ChannelServer {
     const interval = this.adj.cleanupInterval * 1000;
     this.#sweep = setInterval(() => this.#closeIdleChannels(), interval);
     this.#init.onListen?.(this.addrs.slice());
+    runtime.stopRequested?.then(() => this.#stop(true, RETIRE_IDLE_GRACE_MS));
     if (this.#init.signal?.aborted) void this.shutdown();
   }
 
@@ -138,9 +125,11 @@ class WaitressServer implements Server, ChannelServer {
     const backlog = this.adj.backlog;
     let listener: Listener;
     if (target.transport === "unix") {
-      removeStaleUnixSocket(target.path);
+      // A supervisor that bound the socket owns its file: a worker neither removes nor chmods it.
+      const ownsFile = runtime.bindsListeners !== false;
+      if (ownsFile) removeStaleUnixSocket(target.path);
       listener = await runtime.listen({ transport: "unix", path: target.path, backlog }, (c) => this.#accept(c, 0));
-      chmodSync(target.path, this.adj.unixSocketPerms);
+      if (ownsFile) chmodSync(target.path, this.adj.unixSocketPerms);
       this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
     } else {
       const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog, tls: this.#tls };
@@ -198,6 +187,14 @@ class WaitressServer implements Server, ChannelServer {
     }
   }
 
+  /** While retiring: closes connections that have been between requests for `graceMs`. */
+  #closeIdleFor(graceMs: number): void {
+    const now = Date.now();
+    for (const channel of this.#channels) {
+      if (channel.idle && now - channel.lastActivity > graceMs) channel.closeWhenFlushed();
+    }
+  }
+
   shutdown(): Promise<void> {
     return this.#stop(true);
   }
@@ -226,7 +223,14 @@ class WaitressServer implements Server, ChannelServer {
     return this.#stop(false);
   }
 
-  #stop(graceful: boolean): Promise<void> {
+  /**
+   * `idleGraceMs` above 0 (a supervisor retiring this worker): idle
+   * connections are not closed at once but once idle that long, and a
+   * request that comes on one meanwhile is answered with `Connection: close`.
+   * Closing a kept-alive connection the moment the client sends its next
+   * request on it would fail that request.
+   */
+  #stop(graceful: boolean, idleGraceMs = 0): Promise<void> {
     if (this.#stopping !== null && graceful) return this.finished;
     this.draining = true;
     const first = this.#stopping === null;
@@ -237,8 +241,12 @@ class WaitressServer implements Server, ChannelServer {
     });
     for (const channel of this.#channels) {
       if (!graceful) channel.destroy();
-      else if (!channel.busy) channel.closeWhenFlushed();
+      else if (!channel.busy && idleGraceMs === 0) channel.closeWhenFlushed();
       // Busy channels close themselves after their last response (they see `draining`).
+    }
+    if (first && graceful && idleGraceMs > 0) {
+      if (this.#sweep !== null) clearInterval(this.#sweep);
+      this.#sweep = setInterval(() => this.#closeIdleFor(idleGraceMs), Math.min(idleGraceMs, 100));
     }
     if (first) {
       void this.#stopping.then(() => this.#channels.size === 0 && this.#resolveFinished());

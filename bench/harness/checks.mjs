@@ -50,6 +50,11 @@ export function computeChecks(results, targets) {
     checks.push({ name, scenario: sc, target: "(info)", measured, met: null, info: true });
   };
   for (const rt of ["node", "deno", "bun"]) {
+    // --workers: two workers against one process, both on the two cores they share with wrk.
+    info(`w2-${rt} / w1-${rt} req/s (two workers, not pipelined)`, "hello", `w2-${rt}`, `w1-${rt}`);
+    info(`w2-${rt} / w1-${rt} req/s (two workers, pipelined)`, "pipeline", `w2-${rt}`, `w1-${rt}`);
+  }
+  for (const rt of ["node", "deno", "bun"]) {
     const ours = `ours-${rt}`;
     if (!targets.some((t) => t.id === ours)) continue;
     const native = NATIVE[rt];

@@ -11,6 +11,8 @@ export const MiB = 1024 * 1024;
 export const UPLOAD_BYTES = MiB;
 export const SERVER_CORE = "0";
 export const CLIENT_CORE = "1";
+/** Where the --workers targets and their wrk run: both cores, shared (one worker per core is the point). */
+export const BOTH_CORES = "0,1";
 /** A round in which other processes used more than this share of a benchmark core is run again once. */
 export const NOISE_LIMIT_PCT = 10;
 

@@ -87,7 +87,7 @@ export function runWrk(t, sc, seconds, tools) {
     join(benchDir, "lua", sc.script),
     `${t.tls ? "https" : "http"}://${HOST}:${t.port}${path}`,
   ];
-  const [cmd, cargs] = pinned(CLIENT_CORE, "wrk", args, tools);
+  const [cmd, cargs] = pinned(t.cores ?? CLIENT_CORE, "wrk", args, tools);
   const cpuBefore = coreTimes();
   const serverBefore = procTicks(t.pid);
   return new Promise((resolve) => {
@@ -117,7 +117,8 @@ export function runWrk(t, sc, seconds, tools) {
       children.delete(child);
       const cpuAfter = coreTimes();
       const serverTicks = procTicks(t.pid) - serverBefore;
-      const noise = tools.taskset
+      // Other processes' share of a core is only known when server and wrk each have their own.
+      const noise = tools.taskset && t.cores === undefined
         ? Math.max(
           foreignPct(cpuBefore, cpuAfter, SERVER_CORE, serverTicks) ?? 0,
           foreignPct(cpuBefore, cpuAfter, CLIENT_CORE, wrkTicks) ?? 0,

@@ -6,7 +6,7 @@ import https from "node:https";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bin, children, HOST, log, MiB, root, SERVER_CORE, UPLOAD_BYTES } from "./common.mjs";
+import { bin, BOTH_CORES, children, HOST, log, MiB, root, SERVER_CORE, UPLOAD_BYTES } from "./common.mjs";
 import { list } from "./options.mjs";
 import { NATIVE_TLS, secureTargets } from "./secure.mjs";
 import { pinned } from "./tools.mjs";
@@ -66,13 +66,27 @@ export function targetList(tools) {
       env: { BENCH_INBUF_OVERFLOW: String(4 * MiB) },
       cmd: [...run, s("ours.ts")],
     })),
+    // One worker against two (--workers, through supervise()). Server and wrk share both cores, unpinned, so
+    // wrk's own share of the cores is taken from the workers: see bench/README.md.
+    ...[["node", [node]], ["deno", [deno, "run", "-A"]], ["bun", [bun]]].flatMap(([rt, run]) =>
+      [1, 2].map((n) => ({
+        id: `w${n}-${rt}`,
+        label: `ours on ${rt}, ${n === 1 ? "one process" : `${n} workers`} (server and wrk on both cores)`,
+        runtime: rt,
+        bound: "workers",
+        cores: BOTH_CORES,
+        scenarios: ["hello", "pipeline"],
+        env: { BENCH_WORKERS: String(n) },
+        cmd: [...run, s("ours-workers.ts")],
+      }))
+    ),
     ...secureTargets(),
   ];
   const wanted = list("targets");
   // Each of ours runs right before its native server (then the bounds for that runtime), so that a round's
   // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine
   // (ours with the access log on comes right after, to pair with ours with it off).
-  const bounds = (rt) => [`raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`];
+  const bounds = (rt) => [`raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`, `w1-${rt}`, `w2-${rt}`];
   const order = [
     "ours-node",
     "node-http",
@@ -132,7 +146,7 @@ export function runsIn(t, id) {
 }
 
 export async function startTarget(t, tools, { sanity = true } = {}) {
-  const [cmd, args] = pinned(SERVER_CORE, t.cmd[0], t.cmd.slice(1), tools);
+  const [cmd, args] = pinned(t.cores ?? SERVER_CORE, t.cmd[0], t.cmd.slice(1), tools);
   const child = spawn(cmd, args, {
     cwd: root,
     env: { ...process.env, ...t.env, PORT: String(t.port), NO_COLOR: "1" },

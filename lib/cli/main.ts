@@ -3,7 +3,9 @@
  * or a one-line error (exit status 1), loads the app, serves it with the
  * "Serving on" lines waitress prints, and stops on SIGINT or SIGTERM
  * (gracefully the first time, at once the second). SIGHUP and SIGUSR1
- * refresh certificates and the access log (reload_signals.ts).
+ * refresh certificates and the access log (reload_signals.ts). With
+ * `--workers` above 1 or `--reload` it becomes the supervisor instead
+ * (`lib/supervisor/`), and the workers it starts run this same command.
  *
  * @module
  */
@@ -17,6 +19,8 @@ import { errorLine, UsageError } from "./errors.ts";
 import { COMMAND, helpText, VERSION } from "./help.ts";
 import { loadApp } from "./load.ts";
 import { handleReloadSignals } from "./reload_signals.ts";
+import { runSupervisor, serverOptions, wantsSupervisor } from "../supervisor/command.ts";
+import { isWorker } from "../supervisor/protocol.ts";
 
 /** Where the command writes; replaceable in tests. */
 export interface CliIO {
@@ -72,20 +76,24 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     }
     // Check the options before importing the app, so mistakes surface fast.
     resolveAdjustments(cl.options);
+    // The supervisor never imports the app; each worker runs this same command.
+    if (wantsSupervisor(cl.options)) return await runSupervisor(cl.options, argv, consoleLogger);
     const app = await loadApp(cl.app, cl.call, io.cwd);
     // Loaded here, not at the top, so --help and usage errors never load the engine.
     const { serve } = await import("../server.ts");
-    server = serve(app, { ...cl.options });
-    const options = cl.options as { certfile?: string; accessLogfile?: string };
-    refresh = { tls: !!options.certfile, accessLog: !!options.accessLogfile };
+    server = serve(app, serverOptions(cl.options));
+    refresh = { tls: cl.options.certfile !== undefined, accessLog: cl.options.accessLogfile !== undefined };
     await server.ready;
   } catch (error) {
     io.stderr(errorLine(error) + "\n");
     return 1;
   }
-  for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
-  handleSignals(server);
-  handleReloadSignals(server, refresh, consoleLogger);
+  // A worker leaves both to its supervisor: it prints where it serves, and it decides on signals.
+  if (!isWorker()) {
+    for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
+    handleSignals(server);
+    handleReloadSignals(server, refresh, consoleLogger);
+  }
   await server.finished;
   return 0;
 }

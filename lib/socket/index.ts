@@ -14,12 +14,16 @@
  *
  * @module
  */
+import { handedListeners } from "../supervisor/protocol.ts";
 import type { SocketRuntime } from "./types.ts";
 
 export type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
 
 /** Loads the socket adapter for the current runtime: Bun's own sockets on Bun, node:net on Node and Deno. */
 export async function loadSocketRuntime(): Promise<SocketRuntime> {
+  // A supervised worker serves the sockets its supervisor accepts, whatever the runtime.
+  const table = handedListeners();
+  if (table !== undefined) return (await import("./handoff.ts")).handoffSocketRuntime(table);
   if ("Bun" in globalThis) return (await import("./bun.ts")).bunSocketRuntime;
   return (await import("./node.ts")).nodeSocketRuntime;
 }

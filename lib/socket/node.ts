@@ -67,8 +67,11 @@ function tlsInfoOf(socket: TLSSocket): TlsInfo | undefined {
   return peerSubject === undefined ? { protocol } : { protocol, peerSubject };
 }
 
-/** One accepted node:net socket. Node's stream layer owns the write queue and the high-water mark. */
-class NodeConnection implements Connection {
+/**
+ * One accepted node:net socket. Node's stream layer owns the write queue and
+ * the high-water mark. Also wraps sockets a supervisor handed over (`handoff.ts`).
+ */
+export class NodeConnection implements Connection {
   readonly remote: SocketAddress;
   readonly #socket: Socket;
   #handlers: ConnectionHandlers | undefined;
@@ -190,45 +193,38 @@ class NodeConnection implements Connection {
   }
 }
 
-/** A node:net server; parks accepted sockets (unread) while accepting is paused. */
-class NodeListener implements Listener {
-  readonly address: SocketAddress;
-  readonly #server: Server;
-  readonly #onConnection: (conn: Connection) => void;
-  readonly #transport: "tcp" | "unix";
-  #paused = false;
-  #parked: NodeConnection[] = [];
-  #tls: TlsConfig | undefined;
-  #context: SecureContext | undefined;
+/**
+ * TLS around accepted node:net sockets, for one listener: ours, or one a
+ * supervisor hands sockets over for (`handoff.ts`). The secure context is
+ * built once per certificate, and swapped by `reload`.
+ */
+export class TlsWrapper {
+  #config: TlsConfig;
+  #context: SecureContext;
 
-  constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
-    this.#server = server;
-    this.#onConnection = onConnection;
-    this.#transport = spec.transport;
-    if (spec.transport === "tcp" && spec.tls !== undefined) this.reloadTls(spec.tls);
-    const addr = server.address();
-    this.address = spec.transport === "unix" || addr === null || typeof addr === "string"
-      ? { transport: "unix", hostname: spec.transport === "unix" ? spec.path : String(addr), port: 0 }
-      : { transport: "tcp", hostname: addr.address, port: addr.port };
-    server.on("connection", (socket: Socket) => this.#accept(socket));
-    // Accept errors (EMFILE...) are reported on the server; never let them escape as uncaught.
-    server.on("error", () => {});
+  /** The wrapper a TCP listen spec with TLS asks for; undefined for plain TCP and unix sockets. */
+  static for(spec: ListenSpec): TlsWrapper | undefined {
+    return spec.transport === "tcp" && spec.tls !== undefined ? new TlsWrapper(spec.tls) : undefined;
   }
 
-  #accept(raw: Socket): void {
-    const socket = this.#context === undefined ? raw : this.#secure(raw);
-    const conn = new NodeConnection(socket, this.#transport);
-    if (this.#paused) this.#parked.push(conn);
-    else this.#onConnection(conn);
+  constructor(config: TlsConfig) {
+    this.#config = config;
+    this.#context = secureContextOf(config);
+  }
+
+  /** New connections get this certificate; open ones keep theirs. */
+  reload(config: TlsConfig): void {
+    this.#context = secureContextOf(config);
+    this.#config = config;
   }
 
   /**
-   * Wraps an accepted socket in TLS. pauseOnConnect: like a plain socket, it
-   * reads nothing, the handshake included, until `start()` resumes it, so a
-   * parked connection costs no handshake before its turn.
+   * Wraps an accepted socket. pauseOnConnect: like a plain socket, it reads
+   * nothing, the handshake included, until `start()` resumes it, so a parked
+   * connection costs no handshake before its turn.
    */
-  #secure(raw: Socket): TLSSocket {
-    const tls = this.#tls!;
+  wrap(raw: Socket): TLSSocket {
+    const tls = this.#config;
     const socket = new TLSSocket(
       raw,
       {
@@ -243,11 +239,41 @@ class NodeListener implements Listener {
     if (tls.requestCert) socket.once("secure", () => checkClient(socket, tls));
     return socket;
   }
+}
+
+/** A node:net server; parks accepted sockets (unread) while accepting is paused. */
+class NodeListener implements Listener {
+  readonly address: SocketAddress;
+  readonly #server: Server;
+  readonly #onConnection: (conn: Connection) => void;
+  readonly #transport: "tcp" | "unix";
+  #paused = false;
+  #parked: NodeConnection[] = [];
+  readonly #tls: TlsWrapper | undefined;
+
+  constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
+    this.#server = server;
+    this.#onConnection = onConnection;
+    this.#transport = spec.transport;
+    this.#tls = TlsWrapper.for(spec);
+    const addr = server.address();
+    this.address = spec.transport === "unix" || addr === null || typeof addr === "string"
+      ? { transport: "unix", hostname: spec.transport === "unix" ? spec.path : String(addr), port: 0 }
+      : { transport: "tcp", hostname: addr.address, port: addr.port };
+    server.on("connection", (socket: Socket) => this.#accept(socket));
+    // Accept errors (EMFILE...) are reported on the server; never let them escape as uncaught.
+    server.on("error", () => {});
+  }
+
+  #accept(raw: Socket): void {
+    const socket = this.#tls === undefined ? raw : this.#tls.wrap(raw);
+    const conn = new NodeConnection(socket, this.#transport);
+    if (this.#paused) this.#parked.push(conn);
+    else this.#onConnection(conn);
+  }
 
   reloadTls(config: TlsConfig): void {
-    if (this.#transport !== "tcp") return;
-    this.#context = secureContextOf(config);
-    this.#tls = config;
+    this.#tls?.reload(config);
   }
 
   pauseAccepting(): void {

@@ -149,8 +149,16 @@ export interface Listener {
 
 /** One runtime's socket API behind the common contract. */
 export interface SocketRuntime {
-  /** Which socket API this adapter drives, for logs and tests. */
-  readonly name: "node:net" | "bun";
+  /** Which socket API this adapter drives, for logs and tests ("handoff": a supervisor's worker). */
+  readonly name: "node:net" | "bun" | "handoff";
+  /**
+   * False when the listeners were bound by another process (a supervisor):
+   * the server then leaves the unix socket file alone (no stale-file
+   * removal, no chmod), since its owner does both. Absent means true.
+   */
+  readonly bindsListeners?: boolean;
+  /** Settles when whoever handed the listeners over asks the server to stop gracefully. */
+  readonly stopRequested?: Promise<void>;
   /**
    * Binds and starts accepting. `onConnection` is called for every accepted
    * connection; it calls `conn.start(...)` before returning. Rejects with a

@@ -28,6 +28,26 @@ function indexOfCrlfCrlf(buf: Uint8Array, from: number): number {
   return -1;
 }
 
+/** A response head (status line and header lines, without the blank line) as its parts. */
+export function parseHeadText(
+  headText: string,
+): Pick<ParsedResponse, "version" | "status" | "reason" | "rawHeaders" | "headers"> {
+  const [statusLine, ...lines] = headText.split("\r\n");
+  const m = statusLine.match(/^HTTP\/(\d\.\d) (\d{3}) ?(.*)$/);
+  if (!m) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
+  const rawHeaders: Array<[string, string]> = [];
+  const headers = new Map<string, string[]>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    rawHeaders.push([name, value]);
+    const key = name.toLowerCase();
+    headers.set(key, [...(headers.get(key) ?? []), value]);
+  }
+  return { version: m[1], status: Number(m[2]), reason: m[3], rawHeaders, headers };
+}
+
 /**
  * Parses as many complete responses as `buf` holds. A close-delimited body
  * counts only once `eof` is true. Interim 1xx responses are returned too.
@@ -38,21 +58,7 @@ export function parseResponses(buf: Uint8Array, eof: boolean, headRequest = fals
   while (pos < buf.length) {
     const end = indexOfCrlfCrlf(buf, pos);
     if (end < 0) break;
-    const headText = toLatin1(buf.subarray(pos, end));
-    const [statusLine, ...lines] = headText.split("\r\n");
-    const m = statusLine.match(/^HTTP\/(\d\.\d) (\d{3}) ?(.*)$/);
-    if (!m) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
-    const rawHeaders: Array<[string, string]> = [];
-    const headers = new Map<string, string[]>();
-    for (const line of lines) {
-      const colon = line.indexOf(":");
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      rawHeaders.push([name, value]);
-      const key = name.toLowerCase();
-      headers.set(key, [...(headers.get(key) ?? []), value]);
-    }
-    const status = Number(m[2]);
+    const { version, status, reason, rawHeaders, headers } = parseHeadText(toLatin1(buf.subarray(pos, end)));
     let bodyStart = end + 4;
     let body = new Uint8Array(0);
     let framing = "none";
@@ -97,9 +103,9 @@ export function parseResponses(buf: Uint8Array, eof: boolean, headRequest = fals
       bodyStart = buf.length;
     }
     out.push({
-      version: m[1],
+      version,
       status,
-      reason: m[3],
+      reason,
       rawHeaders,
       headers,
       body,
