@@ -93,6 +93,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
     handleSignals(server);
     handleReloadSignals(server, refresh, consoleLogger);
+  } else {
+    // SIGHUP is the supervisor's rolling restart; SIGUSR1 it passes on, for the access log.
+    handleReloadSignals(server, { tls: false, accessLog: refresh.accessLog }, consoleLogger);
   }
   await server.finished;
   return 0;
