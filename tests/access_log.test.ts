@@ -12,7 +12,7 @@ import { type AccessRecord, clfTime, compileAccessFormat, escapeValue } from "..
 import { LogFile } from "../lib/log_file.ts";
 import type { ServeInit } from "../mod.ts";
 import { writeFileSync } from "node:fs";
-import { startCli } from "./support/cli.ts";
+import { startCli, waitForStderr } from "./support/cli.ts";
 import { sendSignal } from "./support/process.ts";
 import { RawClient } from "./support/raw_client.ts";
 import { startServer } from "./support/server.ts";
@@ -309,46 +309,56 @@ describe("access log through a server", () => {
 });
 
 describe("access log through waitress-serve", () => {
-  it("--access-logfile writes lines, and SIGUSR1 reopens the file after logrotate moved it", async () => {
-    const dir = tempDir();
-    try {
-      writeFileSync(
-        join(dir, "app.ts"),
-        `export default (r: Request): Response => new Response("hi " + new URL(r.url).pathname);\n`,
-      );
-      const path = join(dir, "access.log");
-      const running = await startCli(
-        ["--listen=127.0.0.1:0", `--access-logfile=${path}`, "--access-logformat=%(r)s %(s)s %(b)s", "app.ts"],
-        dir,
-      );
+  for (const workers of [1, 2]) {
+    const title = workers === 1 ? "" : " (--workers=2: the supervisor passes SIGUSR1 on)";
+    it(`--access-logfile writes lines, and SIGUSR1 reopens the file after logrotate moved it${title}`, async () => {
+      const dir = tempDir();
       try {
-        const port = Number(new URL(running.urls[0]).port);
-        const read = (p: string) => {
-          try {
-            return readFileSync(p, "utf8");
-          } catch {
-            return "";
-          }
-        };
-        const waitFor = async (p: string, text: string) => {
-          const deadline = Date.now() + 5000;
-          while (!read(p).includes(text) && Date.now() < deadline) await sleep(50);
-          return read(p);
-        };
-        await exchange(port, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
-        assert.equal(await waitFor(path, "/one"), "GET /one HTTP/1.1 200 7\n");
-        renameSync(path, `${path}.1`);
-        sendSignal(running.child, "SIGUSR1");
-        await sleep(300);
-        await exchange(port, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
-        assert.equal(await waitFor(path, "/two"), "GET /two HTTP/1.1 200 7\n");
-        assert.equal(read(`${path}.1`), "GET /one HTTP/1.1 200 7\n");
+        writeFileSync(
+          join(dir, "app.ts"),
+          `export default (r: Request): Response => new Response("hi " + new URL(r.url).pathname);\n`,
+        );
+        const path = join(dir, "access.log");
+        const running = await startCli(
+          [
+            "--listen=127.0.0.1:0",
+            `--workers=${workers}`,
+            `--access-logfile=${path}`,
+            "--access-logformat=%(r)s %(s)s %(b)s",
+            "app.ts",
+          ],
+          dir,
+        );
+        if (workers > 1) await waitForStderr(running, "workers serving", 20_000);
+        try {
+          const port = Number(new URL(running.urls[0]).port);
+          const read = (p: string) => {
+            try {
+              return readFileSync(p, "utf8");
+            } catch {
+              return "";
+            }
+          };
+          const waitFor = async (p: string, text: string) => {
+            const deadline = Date.now() + 5000;
+            while (!read(p).includes(text) && Date.now() < deadline) await sleep(50);
+            return read(p);
+          };
+          await exchange(port, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+          assert.equal(await waitFor(path, "/one"), "GET /one HTTP/1.1 200 7\n");
+          renameSync(path, `${path}.1`);
+          sendSignal(running.child, "SIGUSR1");
+          await sleep(300);
+          await exchange(port, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
+          assert.equal(await waitFor(path, "/two"), "GET /two HTTP/1.1 200 7\n");
+          assert.equal(read(`${path}.1`), "GET /one HTTP/1.1 200 7\n");
+        } finally {
+          sendSignal(running.child, "SIGTERM");
+          assert.equal((await running.exited).code, 0);
+        }
       } finally {
-        sendSignal(running.child, "SIGTERM");
-        assert.equal((await running.exited).code, 0);
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    });
+  }
 });

@@ -473,6 +473,36 @@ describe("TLS through waitress-serve", { skip }, () => {
     }
   });
 
+  it("--workers=2: each worker terminates TLS on the connections handed to it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "waitress-tls-cli-"));
+    try {
+      writeFileSync(join(dir, "app.ts"), `export default (r: Request): Response => new Response(r.url);\n`);
+      const running = await startCli([
+        "--listen=127.0.0.1:0",
+        "--workers=2",
+        `--certfile=${certs.serverCert}`,
+        `--keyfile=${certs.serverKey}`,
+        "app.ts",
+      ], dir);
+      try {
+        assert.match(running.urls[0], /^https:\/\/127\.0\.0\.1:\d+$/);
+        await waitForStderr(running, "workers serving", 20_000);
+        const port = Number(new URL(running.urls[0]).port);
+        for (let i = 0; i < 4; i++) {
+          const c = await openTls(port);
+          c.send(`GET /${i} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+          assert.equal((await c.responses(1, 10_000))[0].text, `https://localhost/${i}`);
+          c.destroy();
+        }
+      } finally {
+        sendSignal(running.child, "SIGTERM");
+        assert.equal((await running.exited).code, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a wrong --keyfile-password is one line on stderr naming the option, exit status 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "waitress-tls-cli-"));
     try {
