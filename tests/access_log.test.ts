@@ -12,8 +12,8 @@ import { type AccessRecord, clfTime, compileAccessFormat, escapeValue } from "..
 import { LogFile } from "../lib/log_file.ts";
 import type { ServeInit } from "../mod.ts";
 import { writeFileSync } from "node:fs";
-import { startCli, waitForStderr } from "./support/cli.ts";
-import { sendSignal } from "./support/process.ts";
+import { runtimeCommand, startCli, waitForStderr } from "./support/cli.ts";
+import { runToEnd, sendSignal } from "./support/process.ts";
 import { RawClient } from "./support/raw_client.ts";
 import { startServer } from "./support/server.ts";
 import { sleep } from "./support/time.ts";
@@ -169,6 +169,23 @@ describe("access log file", () => {
       log.close();
       assert.equal(readFileSync(`${path}.1`, "utf8"), "a\nb\nc\n");
       assert.equal(readFileSync(path, "utf8"), "d\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("- is standard output, written whole at close", async () => {
+    const dir = tempDir();
+    try {
+      const script = join(dir, "stdout.ts");
+      const lib = new URL("../lib/log_file.ts", import.meta.url).href;
+      writeFileSync(
+        script,
+        `import { LogFile } from "${lib}";\nconst log = new LogFile("-");\nlog.write("a");\nlog.write("b");\nlog.close();\n`,
+      );
+      const [cmd, args] = runtimeCommand(script, []);
+      const result = await runToEnd(cmd, args, { cwd: dir, timeoutMs: 20_000 });
+      assert.equal(result.stdout, "a\nb\n", result.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
