@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { AccessRecord } from "./access_log.ts";
 import type { Adjustments } from "./adjustments.ts";
 import type { Logger } from "./logger.ts";
 import type { InputBuffer } from "./buffers.ts";
@@ -35,6 +36,8 @@ export interface TaskServer {
   /** The application as a function. */
   readonly handler: Handler;
   readonly dispatcher: Slots;
+  /** Writes one access log line; null when the log is off (then a task does nothing for it). */
+  readonly accessLog: ((record: AccessRecord) => void) | null;
 }
 
 /** Where a task's response goes: the writer's sink, and word once all of it has left. */
@@ -74,9 +77,16 @@ export class Task implements ResponseJob {
   request: ServerRequest | null = null;
   info: RequestInfo | null = null;
   headWritten = false;
+  bodySent = 0;
   finished = false;
   lost = false;
   #slotHeld = true;
+  /** The status sent, 0 while none; the response, for `{header}o` atoms. Kept for the access log. */
+  #status = 0;
+  #response: Response | null = null;
+  /** When the request was received (epoch ms, and a monotonic clock for its duration); only with an access log. */
+  #receivedAt = 0;
+  #receivedClock = 0;
 
   constructor(server: TaskServer, channel: TaskChannel, parser: RequestParser) {
     this.server = server;
@@ -86,6 +96,10 @@ export class Task implements ResponseJob {
     this.body = parser.body as InputBuffer | null;
     this.ident = server.adj.ident;
     this.logger = server.logger;
+    if (server.accessLog !== null) {
+      this.#receivedAt = Date.now();
+      this.#receivedClock = performance.now();
+    }
   }
 
   /** Runs in a dispatcher slot. An arrow so it can be queued without a wrapper closure. */
@@ -102,7 +116,8 @@ export class Task implements ResponseJob {
       return;
     }
     if (typeof incoming === "string") {
-      writeErrorResponse(this.out, this.ident, 400, "Bad Request", incoming, this.head.version);
+      this.bodySent = writeErrorResponse(this.out, this.ident, 400, "Bad Request", incoming, this.head.version);
+      this.#status = 400;
       this.#finish(true);
       return;
     }
@@ -135,6 +150,10 @@ export class Task implements ResponseJob {
       this.#finish(true);
       return;
     }
+    if (this.server.accessLog !== null) {
+      this.#status = response.status;
+      this.#response = response;
+    }
     writeResponse(this, response, this.channel.closeAfterResponse).then(
       (close) => this.#finish(close),
       (error) => this.#fail(error),
@@ -157,7 +176,8 @@ export class Task implements ResponseJob {
     const detail = this.server.adj.exposeTracebacks
       ? describeError(error)
       : "The server encountered an unexpected internal server error";
-    writeErrorResponse(this.out, this.ident, 500, "Internal Server Error", detail, this.head.version);
+    this.bodySent = writeErrorResponse(this.out, this.ident, 500, "Internal Server Error", detail, this.head.version);
+    this.#status = 500;
     this.#finish(true);
   }
 
@@ -191,7 +211,27 @@ export class Task implements ResponseJob {
     }
     this.request = null;
     this.#releaseSlot();
+    if (this.server.accessLog !== null && this.#status !== 0) this.#logAccess(this.server.accessLog);
     this.channel.taskDone(close);
+  }
+
+  /** The access log line of this response, with what was actually sent (a client that left early included). */
+  #logAccess(log: (record: AccessRecord) => void): void {
+    const head = this.head;
+    const response = this.#response;
+    this.#response = null;
+    log({
+      remoteAddr: (this.info?.remoteAddr ?? this.channel.remote).hostname,
+      method: head.method,
+      target: head.target,
+      protocol: `HTTP/${head.version}`,
+      requestHeaders: head.headers,
+      status: this.#status,
+      bodyBytes: this.bodySent,
+      responseHeader: (name) => response?.headers.get(name) ?? null,
+      startTime: this.#receivedAt,
+      duration: performance.now() - this.#receivedClock,
+    });
   }
 }
 
