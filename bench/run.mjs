@@ -123,8 +123,9 @@ async function main() {
     elapsedS: Math.round((Date.now() - started) / 1000),
     machine,
     config,
-    targets: targets.map(({ id, label, runtime, ours, bound, scenarios, port, ok, error }) => ({
+    targets: targets.map(({ id, label, runtime, ours, bound, scenarios, port, ok, error, tls }) => ({
       id,
+      tls: !!tls,
       label,
       runtime,
       ours: !!ours,

@@ -11,7 +11,7 @@ import { requestTimeout } from "./errors.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
-import type { Connection } from "./socket/types.ts";
+import type { Connection, TlsInfo } from "./socket/types.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
 import { hasUpgradeHeader, HeldInput, switchProtocols } from "./websocket/engine.ts";
@@ -126,6 +126,11 @@ export class Channel implements TaskChannel {
     if (now - this.lastActivity > timeoutMs) return true;
     const parser = this.#parser;
     return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
+  }
+
+  /** The connection's TLS (Arrival). */
+  get tls(): TlsInfo | undefined {
+    return this.conn.tls;
   }
 
   /** True between requests: nothing in flight or queued, and no part of a next request read. */

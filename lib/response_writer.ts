@@ -58,6 +58,8 @@ export interface ResponseJob {
   readonly logger: Logger;
   /** Set by the writer once the head is written: a failure after that cannot become an error page. */
   headWritten: boolean;
+  /** Body bytes handed to the sink so far (framing not counted), for the access log. */
+  bodySent: number;
 }
 
 const CRLF = utf8("\r\n");
@@ -200,6 +202,7 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
       writeWithHead(out, headText, first.subarray(0, length));
     }
     const sent = first === null ? 0 : Math.min(first.length, length);
+    if (sendBody) job.bodySent = sent;
     return sendBody && sent < length ? shortBody(job, sent, length) : framing.close;
   }
   if (!sendBody) {
@@ -274,6 +277,7 @@ async function streamBody(
     }
     if (chunk.length === 0) return;
     sent += chunk.length;
+    job.bodySent = sent;
     if (framing.chunked) writeChunk(out, chunk, head);
     else if (head !== null) writeWithHead(out, head, chunk);
     else out.write(chunk);
@@ -384,7 +388,7 @@ function writeChunk(out: ResponseSink, chunk: Uint8Array, head: string | null): 
   out.write(bytes);
 }
 
-/** Writes waitress's error response (the connection must close after it). */
+/** Writes waitress's error response (the connection must close after it); returns the length of its body. */
 export function writeErrorResponse(
   out: Pick<ResponseSink, "write">,
   ident: string,
@@ -393,6 +397,10 @@ export function writeErrorResponse(
   detail: string,
   version: "1.0" | "1.1",
   extraHeaders = "",
-): void {
-  out.write(errorResponseBytes(status, reason, detail, version, ident, extraHeaders));
+): number {
+  const bytes = errorResponseBytes(status, reason, detail, version, ident, extraHeaders);
+  out.write(bytes);
+  let end = 3;
+  while (end < bytes.length && !(bytes[end] === 10 && bytes[end - 1] === 13 && bytes[end - 2] === 10)) end++;
+  return bytes.length - end - 1;
 }

@@ -29,6 +29,7 @@ class RecordingChannel implements TaskChannel {
   readonly output: Output;
   readonly remote = { transport: "tcp" as const, hostname: "192.0.2.7", port: 5555 };
   readonly serverPort = 8080;
+  readonly tls = undefined;
   closeAfterResponse = false;
   started: Task | null = null;
   /** The `close` of each taskDone call. */
@@ -78,6 +79,7 @@ function run(request: string, handler: Handler, options: ServeOptions = {}): Run
     },
     handler,
     dispatcher: new Dispatcher(adj.threads),
+    accessLog: null,
   };
   const parser = new RequestParser(adj, (expected) => new InputBuffer(adj.inbufOverflow, expected));
   parser.received(new TextEncoder().encode(request), 0);
