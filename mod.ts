@@ -18,6 +18,10 @@ export type { Logger } from "./lib/logger.ts";
 export type { OptionKind, OptionName, OptionSpec, OptionValues, ServeOptions } from "./lib/option_table.ts";
 export { OPTION_TABLE } from "./lib/option_table.ts";
 export { OptionError } from "./lib/option_values.ts";
+export { upgradeWebSocket, WebSocketHandshakeError } from "./lib/websocket/upgrade.ts";
+export type { UpgradeWebSocketOptions, WebSocketUpgrade } from "./lib/websocket/upgrade.ts";
+export { ServerWebSocket } from "./lib/websocket/socket.ts";
+export type { WebSocketErrorEvent } from "./lib/websocket/events.ts";
 
 import { isMainModule, runCli } from "./lib/cli/main.ts";
 

@@ -16,6 +16,7 @@
  *                                         whole by the app (request.arrayBuffer())
  *   --inbuf-overflow=bytes                waitress's inbufOverflow (default 512 KiB: larger
  *                                         bodies go to a temporary file)
+ *   --access-log                          the access log on, default format, written to /dev/null
  *
  * Prints the median microseconds per request over the rounds (after a
  * warm-up round), wall clock and CPU time (the latter is the steadier figure
@@ -23,6 +24,8 @@
  *
  * @module
  */
+import { compileAccessFormat } from "../lib/access_log.ts";
+import { LogFile } from "../lib/log_file.ts";
 import process from "node:process";
 import { resolveAdjustments } from "../lib/adjustments.ts";
 import { Channel, type ChannelServer } from "../lib/channel.ts";
@@ -36,6 +39,8 @@ const option = (name: string, fallback: number): number => {
   return found === undefined ? fallback : Number(found.slice(name.length + 3));
 };
 const fast = argv.includes("--fast");
+const accessLogFile = argv.includes("--access-log") ? new LogFile("/dev/null") : null;
+const accessFormat = compileAccessFormat();
 const uploadKiB = option("upload", 0);
 const connections = option("connections", 1);
 const perRound = option("requests", uploadKiB > 0 ? 2_000 : 50_000);
@@ -89,6 +94,7 @@ const server: ChannelServer = {
     ? (request) => request.arrayBuffer().then((body) => new Response(String(body.byteLength)))
     : () => fast ? new FastResponse("Hello World") as unknown as Response : new Response("Hello World"),
   draining: false,
+  accessLog: accessLogFile === null ? null : (record) => accessLogFile.write(accessFormat(record)),
   channelClosed() {},
 };
 const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());

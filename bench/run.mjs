@@ -6,7 +6,7 @@
 //   node bench/run.mjs --quick         smoke test (a few seconds per target)
 //   node bench/run.mjs --write-results also rewrite bench/RESULTS.md
 //
-// Other flags: --targets=ours-node,node-http  --scenarios=hello,idle
+// Other flags: --targets=ours-node,node-http  --scenarios=hello,idle,websocket
 //              --rounds=N  --duration=SECONDS  --warmup=SECONDS  --idle=COUNT  --idle-rounds=N
 //              --quiet-wait=SECONDS (total time to wait for other processes to go quiet)
 //              --from=bench/out/results-X.json --write-results   re-render RESULTS.md only
@@ -37,6 +37,7 @@ import {
 import { idleRound, runWrk, SCENARIOS, summarise } from "./harness/scenarios.mjs";
 import { runsIn, startTarget, stopTarget, targetList } from "./harness/targets.mjs";
 import { ensureTools, machineInfo } from "./harness/tools.mjs";
+import { runWebSocketScenario, webSocketRows } from "./harness/websocket.mjs";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 12).join("\n"));
@@ -65,7 +66,7 @@ async function main() {
   log(`machine: ${machine.nproc} cpus, ${machine.cpu}, kernel ${machine.kernel}; commit ${machine.commit}`);
   log(`config: ${JSON.stringify(config)}`);
 
-  for (const t of targets) {
+  for (const t of scenarios.length ? targets : []) {
     log(`starting ${t.id} on port ${t.port}`);
     await startTarget(t, tools);
   }
@@ -109,14 +110,22 @@ async function main() {
 
   for (const t of targets) await stopTarget(t);
 
+  // The WebSocket echo runs its own servers (bench/websocket/), one at a time.
+  let websocket = null;
+  if (!wanted || wanted.includes("websocket")) {
+    log("scenario websocket: echo of 32 B and 64 KiB messages on 50 connections");
+    websocket = await runWebSocketScenario(tools);
+  }
+
   const checks = computeChecks(results, targets);
   const report = {
     date: new Date().toISOString(),
     elapsedS: Math.round((Date.now() - started) / 1000),
     machine,
     config,
-    targets: targets.map(({ id, label, runtime, ours, bound, scenarios, port, ok, error }) => ({
+    targets: targets.map(({ id, label, runtime, ours, bound, scenarios, port, ok, error, tls }) => ({
       id,
+      tls: !!tls,
       label,
       runtime,
       ours: !!ours,
@@ -127,6 +136,7 @@ async function main() {
       error,
     })),
     results,
+    websocket,
     checks,
     noise: noiseSummary(results),
   };
@@ -135,6 +145,11 @@ async function main() {
   for (const sc of scenarios) {
     console.log(`== ${sc.title}`);
     console.log(textTable(scenarioRows(sc, report.targets, results)));
+    console.log("");
+  }
+  if (websocket) {
+    console.log("== WebSocket echo, 50 connections, one message in flight each (median msg/s)");
+    console.log(textTable(webSocketRows(websocket)));
     console.log("");
   }
   console.log("== Ratios (ours / reference, medians of this run; for idle KiB/conn lower is better)");

@@ -49,7 +49,7 @@ export interface Adjustments extends Omit<OptionValues, BindOption | InertOption
 }
 
 /** Options `serve()` takes besides the waitress table. */
-const ENGINE_ONLY = new Set(["logger", "onListen", "signal"]);
+const ENGINE_ONLY = new Set(["logger", "onListen", "signal", "tls"]);
 
 const KNOWN_NAMES = new Set<string>(OPTION_NAMES);
 

@@ -13,9 +13,10 @@ export type BindTarget =
   | { transport: "unix"; path: string };
 
 /** How waitress prints a listener: `http://127.0.0.1:8080`, `http://[::1]:8080`, `http://unix:/path`. */
-export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number): string {
+export function addressUrl(transport: "tcp" | "unix", hostname: string, port: number, secure = false): string {
   if (transport === "unix") return `http://unix:${hostname}`;
-  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
+  const scheme = secure ? "https" : "http";
+  return hostname.includes(":") ? `${scheme}://[${hostname}]:${port}` : `${scheme}://${hostname}:${port}`;
 }
 
 /** The options that say where to listen, already read by their table rows. */

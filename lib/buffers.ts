@@ -12,6 +12,7 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clearTimeout, setTimeout } from "node:timers";
+import { concatBytes as concat } from "./utilities.ts";
 
 let fileCounter = 0;
 
@@ -148,17 +149,6 @@ class SpillFile {
     this.fd = -1;
     openTempFiles--;
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0].length === total) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 const READ_CHUNK = 65536;

@@ -7,12 +7,16 @@
  * @module
  */
 import { InputBuffer } from "./buffers.ts";
+import { requestTimeout } from "./errors.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
-import type { Connection } from "./socket/types.ts";
+import type { Connection, TlsInfo } from "./socket/types.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
+import { hasUpgradeHeader, HeldInput, switchProtocols } from "./websocket/engine.ts";
+import type { WebSocketSession } from "./websocket/session.ts";
+import type { PendingUpgrade } from "./websocket/upgrade.ts";
 
 /** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
@@ -55,10 +59,19 @@ export class Channel implements TaskChannel {
   #parser: RequestParser | null = null;
   /** When the first byte of the request being received arrived. */
   #requestStarted = 0;
+  /** When the minimum body rate's clock for the body being received (re)started; 0: not running. */
+  #bodyClockStart = 0;
+  /** The body's length when that clock (re)started. */
+  #bodyClockBytes = 0;
   /** Requests received whole (or ended by a parse error), waiting for their turn. */
   #queue: RequestParser[] = [];
   #inFlight = false;
   #willClose = false;
+  /**
+   * A request failed to parse: nothing after it is parsed (CVE-2024-49768). It is answered in its
+   * turn, after the requests before it, and then the connection closes (waitress does the same).
+   */
+  #parseStopped = false;
   #peerEnded = false;
   #readPaused = false;
   #continueSent = false;
@@ -69,6 +82,12 @@ export class Channel implements TaskChannel {
    */
   #task: Task | null = null;
   #makeSink: (expectedLength: number) => InputBuffer;
+  /** Bytes behind a request with an Upgrade header, until its handler has answered. */
+  #held = new HeldInput();
+  /** The request being served. */
+  #serving: RequestParser | null = null;
+  /** Set once the connection switched to WebSocket: bytes and events go to the session. */
+  #session: WebSocketSession | null = null;
 
   constructor(conn: Connection, server: ChannelServer, serverPort: number) {
     this.conn = conn;
@@ -95,6 +114,8 @@ export class Channel implements TaskChannel {
    * after its first byte.
    */
   expired(now: number, timeoutMs: number): boolean {
+    // A WebSocket keeps itself alive or closes through its own idleTimeout pings.
+    if (this.#session !== null) return false;
     if (this.busy) {
       // Busy, yet nothing read or written for channelTimeout: a half-closed client whose request
       // never finishes, or a reader that stopped reading while its response waits for room. Neither
@@ -105,6 +126,11 @@ export class Channel implements TaskChannel {
     if (now - this.lastActivity > timeoutMs) return true;
     const parser = this.#parser;
     return parser !== null && !parser.headersComplete && now - this.#requestStarted > timeoutMs;
+  }
+
+  /** The connection's TLS (Arrival). */
+  get tls(): TlsInfo | undefined {
+    return this.conn.tls;
   }
 
   /** True between requests: nothing in flight or queued, and no part of a next request read. */
@@ -121,8 +147,16 @@ export class Channel implements TaskChannel {
 
   #received(chunk: Uint8Array): void {
     this.lastActivity = Date.now();
-    // Once a close is decided, later bytes are never parsed (CVE-2024-49768).
-    if (this.#willClose || this.closed) return;
+    if (this.#session !== null) {
+      this.#session.onData(chunk);
+      return;
+    }
+    // Once a close is decided, or a request failed to parse, later bytes are never parsed (CVE-2024-49768).
+    if (this.#willClose || this.#parseStopped || this.closed) return;
+    if (this.#held.holding) {
+      this.#hold(chunk, 0);
+      return;
+    }
     const readAhead = this.busy;
     let offset = 0;
     const length = chunk.length;
@@ -137,26 +171,66 @@ export class Channel implements TaskChannel {
       if (parser.completed) {
         this.#parser = null;
         this.#continueSent = false;
+        this.#bodyClockStart = 0;
         if (parser.error !== null) {
           this.#enqueue(parser);
-          this.#willClose = true;
+          this.#parseStopped = true;
           break;
         }
         if (!parser.empty) this.#enqueue(parser);
+        if (parser.head !== null && hasUpgradeHeader(parser.head.headers)) {
+          // What follows may be WebSocket frames, not HTTP: it waits for the handler's answer.
+          this.#held.holdAfter(parser);
+          this.#hold(chunk, offset);
+          break;
+        }
       } else {
         this.#maybeSendContinue(parser);
+        if (parser.headersComplete && this.#bodyTooSlow(this.lastActivity)) return;
         if (used === 0) break;
       }
     }
     // Pending output counts as "busy" too: a pipelining client that does not read its responses must
     // not get more of its requests read (waitress's readable() stops while output waits).
-    this.#updateReading(readAhead || this.#willClose || this.output.buffered > 0);
+    this.#updateReading(readAhead || this.#parseStopped || this.output.buffered > 0);
     this.#serveNext();
   }
 
   #enqueue(parser: RequestParser): void {
     this.#queue.push(parser);
     this.output.holdSmallWrites = true;
+  }
+
+  /** Keeps `chunk[from..]` for after the upgrade decision, and reads no more until then. */
+  #hold(chunk: Uint8Array, from: number): void {
+    this.#held.add(chunk, from);
+    if (!this.#readPaused) {
+      this.#readPaused = true;
+      this.conn.pauseReading();
+    }
+  }
+
+  /**
+   * The handler returned the upgrade response (TaskChannel): write the 101
+   * and hand the connection to a WebSocket session, the bytes held behind
+   * the request head first. The task then finishes, releasing its slot; the
+   * connection still counts toward connectionLimit until the session ends.
+   */
+  switchToWebSocket(pending: PendingUpgrade, response: Response): void {
+    const leftover = this.#held.take();
+    this.#dropQueue();
+    const host = {
+      output: this.output,
+      conn: this.conn,
+      closeAfterFlush: () => this.#closeAfterFlush(),
+      destroy: () => this.destroy(),
+    };
+    const logError = (message: string) => this.server.logger.error(message);
+    this.#session = switchProtocols(host, pending, response, this.server.adj.ident, leftover, logError);
+    if (this.#readPaused && !this.closed) {
+      this.#readPaused = false;
+      this.conn.resumeReading();
+    }
   }
 
   /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
@@ -169,6 +243,10 @@ export class Channel implements TaskChannel {
 
   #peerEnd(): void {
     this.#peerEnded = true;
+    if (this.#session !== null) {
+      this.#session.onEnd();
+      return;
+    }
     // A partly received request can never complete now.
     this.#discardPartial();
     if (this.busy) {
@@ -194,14 +272,52 @@ export class Channel implements TaskChannel {
   #updateReading(mayPause = false): void {
     if (this.closed) return;
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
-    const stop = this.#willClose || queued > this.server.adj.channelRequestLookahead || this.output.buffered > 0;
+    const stop = this.#willClose || this.#parseStopped || queued > this.server.adj.channelRequestLookahead ||
+      this.output.buffered > 0;
     if (stop && !this.#readPaused && mayPause) {
       this.#readPaused = true;
       this.conn.pauseReading();
     } else if (!stop && this.#readPaused) {
       this.#readPaused = false;
+      this.#bodyClockStart = 0; // The time reading was paused does not count against a body.
       this.conn.resumeReading();
     }
+  }
+
+  /**
+   * The minimum body rate (Apache's mod_reqtimeout `body=20,MinRate=500`): once a body's clock runs,
+   * it may take `bodyTimeout` seconds plus one more for every `bodyMinRate` bytes received. A body that
+   * falls behind gets a 408 and the connection closes (returns true). The clock runs only while the
+   * body is this connection's business: with a request in flight or queued, or output waiting,
+   * reading may be paused, so a slow arrival is not the client's doing and the clock restarts.
+   * Checked as bytes arrive and by the sweep (`checkBodyRate`), for a client that stopped sending.
+   */
+  #bodyTooSlow(now: number): boolean {
+    const { bodyTimeout, bodyMinRate } = this.server.adj;
+    const parser = this.#parser;
+    if (bodyTimeout === 0 || parser === null || parser.completed || parser.head === null) return false;
+    const received = parser.body?.length ?? 0;
+    if (this.#bodyClockStart === 0 || this.busy || this.#readPaused || this.output.buffered > 0) {
+      this.#bodyClockStart = now;
+      this.#bodyClockBytes = received;
+      return false;
+    }
+    const earned = bodyMinRate > 0 ? ((received - this.#bodyClockBytes) * 1000) / bodyMinRate : 0;
+    if (now - this.#bodyClockStart <= bodyTimeout * 1000 + earned) return false;
+    const version = parser.head.version;
+    this.#discardPartial();
+    const detail = bodyMinRate > 0
+      ? `The request body arrived slower than ${bodyMinRate} bytes a second`
+      : `The request body took longer than ${bodyTimeout} seconds`;
+    const error = requestTimeout(detail, version);
+    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
+    this.closeWhenFlushed();
+    return true;
+  }
+
+  /** The sweep's check of the minimum body rate, for a client that stopped sending mid-body. */
+  checkBodyRate(now: number): void {
+    if (!this.closed && !this.#willClose) this.#bodyTooSlow(now);
   }
 
   // ---- serving -------------------------------------------------------------
@@ -230,6 +346,7 @@ export class Channel implements TaskChannel {
     }
     output.holdSmallWrites = this.#queue.length > 0;
     this.#inFlight = true;
+    this.#serving = parser;
     if (parser.error !== null) {
       this.#serveError(parser.error);
       return;
@@ -272,6 +389,18 @@ export class Channel implements TaskChannel {
   taskDone(close: boolean): void {
     this.#task = null;
     this.#inFlight = false;
+    this.#bodyClockStart = 0; // A body read ahead behind this request starts its clock now.
+    if (this.#session !== null) return;
+    const served = this.#serving;
+    this.#serving = null;
+    if (this.#held.heldFor(served)) {
+      // Not upgraded: what was held is HTTP after all (unless the connection closes anyway).
+      const held = this.#held.take();
+      if (held !== null && !close) {
+        this.#received(held);
+        return;
+      }
+    }
     if (close) {
       this.#willClose = true;
       this.#dropQueue();
@@ -295,6 +424,7 @@ export class Channel implements TaskChannel {
   #drained(): void {
     this.lastActivity = Date.now();
     if (!this.output.drained()) return;
+    this.#session?.onDrain();
     if (this.#closeRequested) {
       this.conn.close();
       return;
@@ -304,8 +434,20 @@ export class Channel implements TaskChannel {
 
   // ---- closing -------------------------------------------------------------
 
-  /** Closes once pending output is written (waitress's close_when_flushed). */
+  /**
+   * Closes once pending output is written (waitress's close_when_flushed).
+   * A WebSocket closes with 1001 and its closing handshake instead, cut
+   * after a bounded wait by the session.
+   */
   closeWhenFlushed(): void {
+    if (this.#session !== null) {
+      this.#session.shutdown();
+      return;
+    }
+    this.#closeAfterFlush();
+  }
+
+  #closeAfterFlush(): void {
     if (this.closed) return;
     this.output.uncork();
     this.#willClose = true;
@@ -338,6 +480,8 @@ export class Channel implements TaskChannel {
     this.output.close();
     this.#connectionLost(error ?? new Error("connection closed"));
     this.output.wakeAll();
+    this.#held.take();
+    this.#session?.onClose(error);
     if (error !== undefined && this.server.adj.logSocketErrors && !isDisconnect(error)) {
       this.server.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
     }

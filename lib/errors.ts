@@ -12,7 +12,7 @@ export type HttpVersion = "1.0" | "1.1";
 
 /** An error answer decided while reading a request. */
 export interface HttpError {
-  /** Status code: 400, 413, 431, 501 or 505. */
+  /** Status code: 400, 408, 413, 431, 501 or 505. */
   status: number;
   /** Reason phrase for the status line. */
   reason: string;
@@ -48,9 +48,9 @@ export function notImplemented(detail: string): HttpError {
 }
 
 /**
- * 505 for an HTTP version other than 1.0 and 1.1. RFC 9112 section 2.3: the
- * answer carries the highest version we support whose major is at most the
- * request's.
+ * 505 for an HTTP version whose major is not 1 (a higher HTTP/1 minor is
+ * served as 1.1, RFC 9110 section 2.5). RFC 9112 section 2.3: the answer
+ * carries the highest version we support whose major is at most the request's.
  */
 export function versionNotSupported(major: number, minor: number): HttpError {
   return {
@@ -59,4 +59,9 @@ export function versionNotSupported(major: number, minor: number): HttpError {
     detail: `HTTP/${major}.${minor} is not supported`,
     version: major >= 1 ? "1.1" : "1.0",
   };
+}
+
+/** 408 for a request body that fell behind the minimum body rate (the channel's bodyTimeout/bodyMinRate). */
+export function requestTimeout(detail: string, version: "1.0" | "1.1"): HttpError {
+  return { status: 408, reason: "Request Timeout", detail, version };
 }

@@ -13,12 +13,15 @@ import type { Logger } from "./logger.ts";
 import type { RequestHead } from "./parser.ts";
 import { applyProxyHeaders } from "./proxy_headers.ts";
 import { ServerRequest } from "./request.ts";
+import type { TlsInfo } from "./socket/types.ts";
 import type { RemoteAddr, ServeInfo } from "./types.ts";
 
 /** Where a request arrived: the connection's peer and the listener's port (waitress's SERVER_PORT). */
 export interface Arrival {
   readonly remote: RemoteAddr;
   readonly serverPort: number;
+  /** The connection's TLS, once its handshake is done; undefined for plain TCP and unix sockets. */
+  readonly tls: TlsInfo | undefined;
 }
 
 /** What the application is called with. */
@@ -35,15 +38,17 @@ export interface Incoming {
 export class RequestInfo implements ServeInfo {
   remoteAddr: RemoteAddr;
   urlPrefix: string;
+  tls: TlsInfo | undefined;
   #completed: Promise<void> | null = null;
   #resolve: (() => void) | null = null;
   #reject: ((reason: unknown) => void) | null = null;
   #outcome: "pending" | "done" | "lost" = "pending";
   #reason: unknown = undefined;
 
-  constructor(remoteAddr: RemoteAddr, urlPrefix: string) {
+  constructor(remoteAddr: RemoteAddr, urlPrefix: string, tls: TlsInfo | undefined) {
     this.remoteAddr = remoteAddr;
     this.urlPrefix = urlPrefix;
+    this.tls = tls;
   }
 
   /** Resolves when the response was sent, rejects when the connection was lost before. */
@@ -92,7 +97,7 @@ export function buildRequest(
   const url = `${origin.scheme}://${origin.authority}${path}${split.query}`;
   return {
     request: new ServerRequest(head.method, url, origin.headers, body),
-    info: new RequestInfo(origin.remote, adj.urlPrefix),
+    info: new RequestInfo(origin.remote, adj.urlPrefix, arrival.tls),
   };
 }
 
@@ -156,14 +161,16 @@ function requestOrigin(
   const authority = targetAuthority ?? (head.host || adj.serverName);
   const remote = arrival.remote;
   const headers = head.chunked ? dechunkedHeaders(head.headers, body?.length ?? 0) : head.headers;
+  // Over TLS the scheme is https, unless a trusted proxy says otherwise below.
+  const scheme = arrival.tls === undefined ? adj.urlScheme : "https";
   if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
-    return { scheme: adj.urlScheme, authority, remote, headers };
+    return { scheme, authority, remote, headers };
   }
   const result = applyProxyHeaders(
     {
       remoteHost: remote.hostname,
       remotePort: remote.port,
-      scheme: adj.urlScheme,
+      scheme,
       host: authority,
       headers,
     },

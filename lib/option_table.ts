@@ -6,8 +6,10 @@
  *
  * @module
  */
+import { compileAccessFormat, DEFAULT_ACCESS_LOG_FORMAT } from "./access_log.ts";
 import {
   normalizeUrlPrefix,
+  OptionError,
   parseBoolean,
   parseCheckedText,
   parseInteger,
@@ -57,6 +59,20 @@ export interface OptionValues {
   logUntrustedProxyHeaders: boolean;
   /** Put the error's stack in the body of 500 responses. */
   exposeTracebacks: boolean;
+  /** Serve HTTPS on every TCP listener with this PEM certificate chain (a path, or the PEM text). */
+  certfile: string | undefined;
+  /** The certificate's PEM private key (a path, or the PEM text); the certificate file's own key when absent. */
+  keyfile: string | undefined;
+  /** The password of an encrypted `keyfile`. */
+  keyfilePassword: string | undefined;
+  /** PEM CA certificates that client certificates must chain to (a path, or the PEM text). */
+  caCerts: string | undefined;
+  /** Client certificates: `none`, `optional` (verified when sent) or `required`. */
+  certReqs: string;
+  /** Write one access log line per response to this file; `-` is standard output. */
+  accessLogfile: string | undefined;
+  /** The access log line, in gunicorn's `%(atom)s` format. */
+  accessLogformat: string;
   /** Worker processes; above 1 (or with `reload`) a supervisor runs them, see `supervise()`. */
   workers: number;
   /** Development: restart the workers when a source file changes; see `supervise()`. */
@@ -81,6 +97,10 @@ export interface OptionValues {
   cleanupInterval: number;
   /** Seconds an idle connection (no request in flight) is kept open. */
   channelTimeout: number;
+  /** Seconds a request body may take before it must keep arriving at `bodyMinRate`; 0: no limit. */
+  bodyTimeout: number;
+  /** Bytes a second a request body must keep arriving at after `bodyTimeout` (mod_reqtimeout's MinRate). */
+  bodyMinRate: number;
   /** Log client disconnects and socket errors. */
   logSocketErrors: boolean;
   /** Largest request line plus headers, in bytes; larger gets 431. */
@@ -184,6 +204,36 @@ function text(
 ): OptionSpec<string> {
   const { read = parseString, ...rest } = doc;
   return { ...rest, kind: "string", default: dflt, defaultText: dflt, parse: read };
+}
+
+/** One of a few words. */
+function choice(dflt: string, words: readonly string[], doc: OptionDoc): OptionSpec<string> {
+  const read = (name: string, value: unknown): string => {
+    const word = parseString(name, value).trim().toLowerCase();
+    if (words.includes(word)) return word;
+    throw new OptionError(
+      name,
+      `Invalid value for ${name} (--${doc.flag}): expected ${words.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  };
+  return text(dflt, { ...doc, read });
+}
+
+/** A secret: kept exactly as given (no trimming), off when empty. */
+function secret(doc: OptionDoc): OptionSpec<string | undefined> {
+  const parse = (name: string, value: unknown): string | undefined => parseString(name, value) || undefined;
+  return { ...doc, kind: "string", default: undefined, defaultText: "", parse };
+}
+
+/** An access log format, compiled once here so that a bad atom is an option error. */
+function readAccessFormat(name: string, value: unknown): string {
+  const format = parseString(name, value);
+  try {
+    compileAccessFormat(format);
+  } catch (error) {
+    throw new OptionError(name, `Invalid value for ${name} (--access-logformat): ${(error as Error).message}`);
+  }
+  return format;
 }
 
 /** A string option that is off when absent or blank. */
@@ -297,6 +347,52 @@ export const OPTION_TABLE: OptionTable = {
     group: "standard",
     help: "Show the error's stack in the body of 500 responses. Never in production.",
   }),
+  certfile: optionalText({
+    flag: "certfile",
+    metavar: "FILE",
+    group: "standard",
+    help:
+      "Serve HTTPS on every TCP listener with this PEM certificate chain (a path or the PEM text). Re-read on SIGHUP.",
+  }),
+  keyfile: optionalText({
+    flag: "keyfile",
+    metavar: "FILE",
+    group: "standard",
+    help: "The certificate's PEM private key (a path or the PEM text); without it, the key in --certfile.",
+  }),
+  keyfilePassword: secret({
+    flag: "keyfile-password",
+    metavar: "PASSWORD",
+    group: "standard",
+    help: "Password of an encrypted --keyfile.",
+  }),
+  caCerts: optionalText({
+    flag: "ca-certs",
+    metavar: "FILE",
+    group: "standard",
+    help: "PEM CA certificates that client certificates must chain to (a path or the PEM text).",
+  }),
+  certReqs: choice("none", ["none", "optional", "required"], {
+    flag: "cert-reqs",
+    metavar: "WORD",
+    group: "standard",
+    help: "Client certificates: none, optional (verified when sent) or required. Not none needs --ca-certs.",
+  }),
+  accessLogfile: optionalText({
+    flag: "access-logfile",
+    metavar: "PATH",
+    group: "standard",
+    help:
+      "Write an access log line per response to this file (appending; `-` is standard output). Reopened on SIGUSR1.",
+  }),
+  accessLogformat: text(DEFAULT_ACCESS_LOG_FORMAT, {
+    flag: "access-logformat",
+    metavar: "FORMAT",
+    group: "standard",
+    read: readAccessFormat,
+    help:
+      "The access log line, with gunicorn's atoms (`%(h)s`, `%(r)s`, `%({header}i)s`...). The default is the Apache combined format.",
+  }),
   workers: integer(1, {
     flag: "workers",
     metavar: "INT",
@@ -381,6 +477,22 @@ export const OPTION_TABLE: OptionTable = {
     group: "tuning",
     min: 1,
     help: "Seconds a connection with no request in flight may stay idle before it is closed.",
+  }),
+  bodyTimeout: integer(20, {
+    flag: "body-timeout",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Seconds a request body may take before it must keep arriving at --body-min-rate (408 if it falls behind). 0: no limit.",
+  }),
+  bodyMinRate: integer(500, {
+    flag: "body-min-rate",
+    metavar: "INT",
+    group: "tuning",
+    min: 0,
+    help:
+      "Bytes a second a request body must arrive at after --body-timeout: each this many bytes earn it one more second.",
   }),
   logSocketErrors: boolean(true, {
     flag: "log-socket-errors",

@@ -56,6 +56,11 @@ export class Output {
     return this.pending > this.#highWatermark;
   }
 
+  /** Pending bytes above which the output is congested (outbufHighWatermark). */
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
   /** False after the socket pushed back, until it drains. */
   get writable(): boolean {
     return this.#writable;

@@ -140,8 +140,10 @@ function parseRequestLine(s: string, end: number): RequestLine | HttpError {
   if (lowerCase) return badRequest(`Malformed HTTP method "${method}"`, "1.0");
   const major = s.charCodeAt(versionAt + 5) - 0x30;
   const minor = s.charCodeAt(versionAt + 7) - 0x30;
-  if (major !== 1 || minor > 1) return versionNotSupported(major, minor);
-  const version = minor === 1 ? "1.1" : "1.0";
+  // RFC 9110 section 2.5: a higher minor version of HTTP/1 is processed as HTTP/1.1, the highest we
+  // support; another major version is refused.
+  if (major !== 1) return versionNotSupported(major, minor);
+  const version = minor === 0 ? "1.0" : "1.1";
   const target = s.slice(sp + 1, targetEnd);
   // waitress: raw non-ASCII bytes in the target are "Bad URI" (with the request's version).
   if (nonAscii || !isTargetFormAllowed(method, target)) return badRequest("Bad URI", version);

@@ -163,16 +163,17 @@ export function sortedHeaderLines(flat: string[]): string {
   return text;
 }
 
-/** waitress's error response, head and body (it always closes the connection). */
+/** waitress's error response, head and body (it always closes the connection); `extraHeaders` are whole lines. */
 export function errorResponseBytes(
   status: number,
   reason: string,
   detail: string,
   version: "1.0" | "1.1",
   ident: string,
+  extraHeaders = "",
 ): Uint8Array {
   const body = utf8(errorBody(reason, detail, ident));
-  let head = `HTTP/${version} ${status} ${reason}\r\n` +
+  let head = `HTTP/${version} ${status} ${reason}\r\n${extraHeaders}` +
     `Connection: close\r\nContent-Length: ${body.length}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Date: ${currentHttpDate()}\r\n`;
   if (ident !== "") head += `Server: ${ident}\r\n`;

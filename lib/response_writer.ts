@@ -18,6 +18,7 @@ import {
   putLatin1,
   serializeHead,
 } from "./response_head.ts";
+import { setImmediate } from "node:timers";
 import { freshBytes } from "./byte_slab.ts";
 import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
 
@@ -27,6 +28,8 @@ export interface ResponseSink {
   readonly closed: boolean;
   /** The writer should wait for room before producing more. */
   readonly congested: boolean;
+  /** Pending bytes above which the sink is congested: what a body may be read ahead by. */
+  readonly highWatermark: number;
   /** `writeParts` sends pieces without copying them (see Connection.gathersWrites). */
   readonly gathersWrites: boolean;
   /** Queues bytes, sent in order; the caller does not change them afterwards. */
@@ -56,6 +59,8 @@ export interface ResponseJob {
   readonly logger: Logger;
   /** Set by the writer once the head is written: a failure after that cannot become an error page. */
   headWritten: boolean;
+  /** Body bytes handed to the sink so far (framing not counted), for the access log. */
+  bodySent: number;
 }
 
 const CRLF = utf8("\r\n");
@@ -65,8 +70,11 @@ const SMALL_CHUNK = 16 * 1024;
 /** The same where the sink gathers pieces without copying (see copyLimit). */
 const GATHERED_COPY_LIMIT = 1024;
 
-/** Microtask turns the peek waits for a body's second read to settle before choosing chunked framing. */
+/** Microtask turns the peek waits for each read after a body's first before choosing chunked framing. */
 const PEEK_TICKS = 4;
+
+/** Reads after the second that the peek makes at most, looking for the end of a body of unknown length. */
+const PEEK_READS = 16;
 
 /**
  * Microtask turns the first read of a body gets before the head goes out without it. Plain bodies
@@ -137,13 +145,15 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
   let length = bodyless ? (status === 304 ? declared : -1) : declared;
   const reader = body?.getReader() ?? null;
   let first: Uint8Array | null = null;
+  /** Chunks after the first that the peek read (rare: most bodies end after their first). */
+  let more: Uint8Array[] | null = null;
   let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
 
   if (!bodyless && staticBody !== undefined) {
     first = staticBody !== null && staticBody.length > 0 ? staticBody : null;
     if (length < 0) length = first?.length ?? 0;
   } else if (!bodyless && length < 0) {
-    // Peek: a body that ends within its first chunk gets a Content-Length instead of chunking. A first
+    // Peek: a body that ends within the chunks ready at once gets a Content-Length instead of chunking. A first
     // chunk that is not there within a few microtask turns (server-sent events, a file) is not waited
     // for: the head goes out at once, so the client sees the status before the first event.
     if (reader === null) length = 0;
@@ -155,14 +165,20 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
       if (r1 === undefined) next = pending1;
       else if (r1.done) length = 0;
       else {
+        // Does the body end within the chunks that are ready at once?
         first = asBytes(r1.value);
-        // Does the body end right after its first chunk?
         const pending2 = reader.read();
         const watch2 = new ReadWatch(pending2);
         for (let tick = 0; tick < PEEK_TICKS && watch2.pending; tick++) await null;
         const r2 = watch2.settled();
+        // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
         if (r2 !== undefined && r2.done) length = first.length;
-        else next = pending2;
+        else {
+          more = [];
+          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch2);
+          if (rest !== null) next = rest.read;
+          else length = more.reduce((n, chunk) => n + chunk.length, first.length);
+        }
       }
     }
   }
@@ -181,8 +197,13 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
 
   if (reader === null) {
     if (first === null || !sendBody) out.write(latin1Bytes(headText));
-    else writeWithHead(out, headText, first.length > length ? first.subarray(0, length) : first);
+    else if (first.length <= length) writeWithHead(out, headText, first);
+    else {
+      longBody(job, length);
+      writeWithHead(out, headText, first.subarray(0, length));
+    }
     const sent = first === null ? 0 : Math.min(first.length, length);
+    if (sendBody) job.bodySent = sent;
     return sendBody && sent < length ? shortBody(job, sent, length) : framing.close;
   }
   if (!sendBody) {
@@ -190,7 +211,49 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
     reader.cancel().catch(() => {});
     return framing.close;
   }
-  return await streamBody(job, reader, headText, framing, first, next);
+  return await streamBody(job, reader, headText, framing, first, more, next);
+}
+
+/** A read not settled yet, boxed: an async function cannot return a bare promise without awaiting it. */
+interface PendingRead {
+  read: Promise<ReadableStreamReadResult<unknown>>;
+}
+
+/**
+ * Reads on after a body's second read (`pending`, already given PEEK_TICKS turns) while each read
+ * settles within a few microtask turns, collecting the chunks, so that a body whose size was known
+ * when the Response was made (a string, bytes, a Blob) gets a Content-Length on every runtime,
+ * however the runtime's stream cuts it: Bun hands a body over as 16 KiB, then pieces of up to 2 MiB,
+ * and Node ends a Blob's stream only in a later event-loop turn, so one such turn is allowed, once.
+ * A body still being produced is not waited for beyond that, and once `limit` bytes are held (the
+ * output's high watermark, what streaming would have read ahead anyway) one more read only looks for
+ * the end. Returns the read still pending, or null at the body's end.
+ */
+async function readReady(
+  reader: ReadableStreamDefaultReader<unknown>,
+  chunks: Uint8Array[],
+  size: number,
+  limit: number,
+  pending: Promise<ReadableStreamReadResult<unknown>>,
+  watch: ReadWatch,
+): Promise<PendingRead | null> {
+  let turnLeft = true;
+  for (let reads = 0;; reads++) {
+    if (watch.pending && turnLeft) {
+      turnLeft = false;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const r = watch.settled();
+    if (r === undefined) return { read: pending };
+    if (r.done) return null;
+    const chunk = asBytes(r.value);
+    chunks.push(chunk);
+    pending = reader.read();
+    if (reads === PEEK_READS || size >= limit) return { read: pending };
+    size += chunk.length;
+    watch = new ReadWatch(pending);
+    for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
+  }
 }
 
 /** Sends the body chunks with back-pressure; returns whether to close. */
@@ -200,6 +263,7 @@ async function streamBody(
   headText: string,
   framing: Framing,
   first: Uint8Array | null,
+  more: readonly Uint8Array[] | null,
   next: Promise<ReadableStreamReadResult<unknown>> | null,
 ): Promise<boolean> {
   const out = job.out;
@@ -208,9 +272,13 @@ async function streamBody(
   let head: string | null = headText;
   let done = false;
   const emit = (chunk: Uint8Array): void => {
-    if (limit >= 0 && sent + chunk.length > limit) chunk = chunk.subarray(0, limit - sent);
+    if (limit >= 0 && sent + chunk.length > limit) {
+      longBody(job, limit);
+      chunk = chunk.subarray(0, limit - sent);
+    }
     if (chunk.length === 0) return;
     sent += chunk.length;
+    job.bodySent = sent;
     if (framing.chunked) writeChunk(out, chunk, head);
     else if (head !== null) writeWithHead(out, head, chunk);
     else out.write(chunk);
@@ -218,7 +286,9 @@ async function streamBody(
   };
   try {
     if (first !== null) emit(first);
-    if (next === null && first !== null && limit === first.length) {
+    if (more !== null) { for (const chunk of more) emit(chunk); }
+    // The peek sets `first` (a declared length skips it) and leaves `next` null when it saw the end.
+    if (first !== null && next === null) {
       done = true; // The peek saw the whole body.
     } else {
       let result = next ?? reader.read();
@@ -265,6 +335,16 @@ async function streamBody(
   return framing.close;
 }
 
+/**
+ * A body longer than its declared length: cut there and logged, as waitress logs it; the response is
+ * complete as framed, so the connection may stay open.
+ */
+function longBody(job: ResponseJob, declared: number): void {
+  job.logger.warn(
+    `Application-written content exceeded the ${declared} bytes of its Content-Length for ${job.head.target}`,
+  );
+}
+
 /** A body shorter than its declared length: logged, and the connection must close (the client must not wait). */
 function shortBody(job: ResponseJob, sent: number, declared: number): true {
   job.logger.warn(`Application returned ${sent} of ${declared} declared bytes for ${job.head.target}`);
@@ -309,7 +389,7 @@ function writeChunk(out: ResponseSink, chunk: Uint8Array, head: string | null): 
   out.write(bytes);
 }
 
-/** Writes waitress's error response (the connection must close after it). */
+/** Writes waitress's error response (the connection must close after it); returns the length of its body. */
 export function writeErrorResponse(
   out: Pick<ResponseSink, "write">,
   ident: string,
@@ -317,6 +397,11 @@ export function writeErrorResponse(
   reason: string,
   detail: string,
   version: "1.0" | "1.1",
-): void {
-  out.write(errorResponseBytes(status, reason, detail, version, ident));
+  extraHeaders = "",
+): number {
+  const bytes = errorResponseBytes(status, reason, detail, version, ident, extraHeaders);
+  out.write(bytes);
+  let end = 3;
+  while (end < bytes.length && !(bytes[end] === 10 && bytes[end - 1] === 13 && bytes[end - 2] === 10)) end++;
+  return bytes.length - end - 1;
 }

@@ -2,11 +2,15 @@
  * The server (waitress's server.py): binds every listener, accepts
  * connections into channels, holds new connections while `connectionLimit`
  * are open, sweeps idle connections every `cleanupInterval` seconds, and
- * stops gracefully (`shutdown`) or at once (`close`).
+ * stops gracefully (`shutdown`) or at once (`close`). With TLS options every
+ * TCP listener terminates TLS; with an access log every response is logged.
  *
  * @module
  */
 import { chmodSync } from "node:fs";
+import { type AccessRecord, compileAccessFormat } from "./access_log.ts";
+import { LogFile } from "./log_file.ts";
+import { loadTlsConfig, type TlsFields, TlsOptionError, type TlsSource, tlsSourceOf } from "./tls.ts";
 import { type Adjustments, resolveAdjustments } from "./adjustments.ts";
 import { addressUrl, type BindTarget } from "./binds.ts";
 import type { Logger } from "./logger.ts";
@@ -14,12 +18,32 @@ import { OptionError } from "./option_values.ts";
 import { Channel, type ChannelServer } from "./channel.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { loadSocketRuntime } from "./socket/index.ts";
-import type { Connection, Listener, SocketRuntime } from "./socket/types.ts";
+import type { Connection, Listener, SocketRuntime, TlsConfig } from "./socket/types.ts";
 import { handlerOf } from "./app.ts";
 import type { App, BoundAddr, Handler, ServeInit, Server, ServerStats } from "./types.ts";
 import { closeIdleTempFiles, openTempFileCount } from "./buffers.ts";
 import { consoleLogger } from "./logger.ts";
 import { removeStaleUnixSocket } from "./unix_socket_file.ts";
+
+/** Opens the access log the options ask for (the file is opened now, so an error shows at once). */
+function openAccessLog(adj: Adjustments): { file: LogFile; log: (record: AccessRecord) => void } | null {
+  const path = adj.accessLogfile;
+  if (path === undefined) return null;
+  const format = compileAccessFormat(adj.accessLogformat);
+  const file = new LogFile(path);
+  return { file, log: (record) => file.write(format(record)) };
+}
+
+/** The TLS options, loaded and checked; a TLS option error becomes an OptionError naming the option. */
+function tlsOf(adj: Adjustments, init: ServeInit): { source: TlsSource; config: TlsConfig } | undefined {
+  const fields: TlsFields = { ...adj, tls: init.tls };
+  try {
+    const source = tlsSourceOf(fields);
+    return source === undefined ? undefined : { source, config: loadTlsConfig(source) };
+  } catch (error) {
+    throw error instanceof TlsOptionError ? new OptionError(error.option, error.message) : error;
+  }
+}
 
 /** How long a retiring worker keeps an idle kept-alive connection open for one more request. */
 const RETIRE_IDLE_GRACE_MS = 1000;
@@ -29,6 +53,7 @@ class WaitressServer implements Server, ChannelServer {
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   readonly handler: Handler;
+  readonly accessLog: ((record: AccessRecord) => void) | null;
   readonly ready: Promise<void>;
   readonly finished: Promise<void>;
   addrs: BoundAddr[] = [];
@@ -41,6 +66,9 @@ class WaitressServer implements Server, ChannelServer {
   #stopping: Promise<void> | null = null;
   #resolveFinished!: () => void;
   #init: ServeInit;
+  #tlsSource: TlsSource | undefined;
+  #tls: TlsConfig | undefined;
+  #logFile: LogFile | null;
 
   constructor(app: App, init: ServeInit) {
     this.#init = init;
@@ -52,7 +80,15 @@ class WaitressServer implements Server, ChannelServer {
     this.logger = init.logger ?? consoleLogger;
     this.dispatcher = new Dispatcher(this.adj.threads);
     this.handler = handlerOf(app);
+    const tls = tlsOf(this.adj, init);
+    this.#tlsSource = tls?.source;
+    this.#tls = tls?.config;
+    const accessLog = openAccessLog(this.adj);
+    this.#logFile = accessLog?.file ?? null;
+    this.accessLog = accessLog?.log ?? null;
     this.finished = new Promise<void>((resolve) => this.#resolveFinished = resolve);
+    // Lines still buffered are written when the server has finished (or failed to start).
+    void this.finished.then(() => this.#logFile?.close());
     this.ready = this.#start();
     // A failed bind rejects `ready`; `finished` then settles so nobody waits forever.
     this.ready.catch(() => this.#resolveFinished());
@@ -96,12 +132,13 @@ class WaitressServer implements Server, ChannelServer {
       if (ownsFile) chmodSync(target.path, this.adj.unixSocketPerms);
       this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
     } else {
-      const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog };
+      const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog, tls: this.#tls };
       let port = 0;
       listener = await runtime.listen({ ...spec, ipv6Only: target.ipv6Only }, (c) => this.#accept(c, port));
       port = listener.address.port;
       const hostname = listener.address.hostname;
-      this.addrs.push({ transport: "tcp", hostname, port, url: addressUrl("tcp", hostname, port) });
+      const url = addressUrl("tcp", hostname, port, this.#tls !== undefined);
+      this.addrs.push({ transport: "tcp", hostname, port, url });
     }
     this.#listeners.push(listener);
   }
@@ -147,6 +184,7 @@ class WaitressServer implements Server, ChannelServer {
     const timeout = this.adj.channelTimeout * 1000;
     for (const channel of this.#channels) {
       if (channel.expired(now, timeout)) channel.destroy();
+      else channel.checkBodyRate(now);
     }
   }
 
@@ -160,6 +198,17 @@ class WaitressServer implements Server, ChannelServer {
 
   shutdown(): Promise<void> {
     return this.#stop(true);
+  }
+
+  reloadTls(): void {
+    if (this.#tlsSource === undefined) return;
+    const config = loadTlsConfig(this.#tlsSource);
+    this.#tls = config;
+    for (const listener of this.#listeners) listener.reloadTls(config);
+  }
+
+  reopenAccessLog(): void {
+    this.#logFile?.reopen();
   }
 
   stats(): ServerStats {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { AccessRecord } from "./access_log.ts";
 import type { Adjustments } from "./adjustments.ts";
 import type { Logger } from "./logger.ts";
 import type { InputBuffer } from "./buffers.ts";
@@ -19,6 +20,8 @@ import type { FastResponse } from "./response.ts";
 import { type ResponseJob, type ResponseSink, writeErrorResponse, writeResponse } from "./response_writer.ts";
 import type { Handler } from "./types.ts";
 import { describeError, describeKind } from "./utilities.ts";
+import { handshakeAnswer, hasUpgradeHeader } from "./websocket/engine.ts";
+import { offerUpgrade, type PendingUpgrade, takeUpgrade } from "./websocket/upgrade.ts";
 
 /** Bounded application slots, in arrival order (the Dispatcher). */
 export interface Slots {
@@ -35,6 +38,8 @@ export interface TaskServer {
   /** The application as a function. */
   readonly handler: Handler;
   readonly dispatcher: Slots;
+  /** Writes one access log line; null when the log is off (then a task does nothing for it). */
+  readonly accessLog: ((record: AccessRecord) => void) | null;
 }
 
 /** Where a task's response goes: the writer's sink, and word once all of it has left. */
@@ -54,6 +59,8 @@ export interface TaskChannel extends Arrival {
   taskDone(close: boolean): void;
   /** Drops the connection now (a response that cannot be completed). */
   destroy(): void;
+  /** The handler returned a WebSocket upgrade: write the 101 and hand the connection over. */
+  switchToWebSocket(pending: PendingUpgrade, response: Response): void;
 }
 
 /** Serves a parsed request on `channel` once `server` has a dispatcher slot for it. */
@@ -74,9 +81,18 @@ export class Task implements ResponseJob {
   request: ServerRequest | null = null;
   info: RequestInfo | null = null;
   headWritten = false;
+  bodySent = 0;
   finished = false;
   lost = false;
   #slotHeld = true;
+  /** The request carries an Upgrade header, so upgradeWebSocket may accept it. */
+  #upgradable = false;
+  /** The status sent, 0 while none; the response, for `{header}o` atoms. Kept for the access log. */
+  #status = 0;
+  #response: Response | null = null;
+  /** When the request was received (epoch ms, and a monotonic clock for its duration); only with an access log. */
+  #receivedAt = 0;
+  #receivedClock = 0;
 
   constructor(server: TaskServer, channel: TaskChannel, parser: RequestParser) {
     this.server = server;
@@ -86,6 +102,10 @@ export class Task implements ResponseJob {
     this.body = parser.body as InputBuffer | null;
     this.ident = server.adj.ident;
     this.logger = server.logger;
+    if (server.accessLog !== null) {
+      this.#receivedAt = Date.now();
+      this.#receivedClock = performance.now();
+    }
   }
 
   /** Runs in a dispatcher slot. An arrow so it can be queued without a wrapper closure. */
@@ -102,12 +122,17 @@ export class Task implements ResponseJob {
       return;
     }
     if (typeof incoming === "string") {
-      writeErrorResponse(this.out, this.ident, 400, "Bad Request", incoming, this.head.version);
+      this.bodySent = writeErrorResponse(this.out, this.ident, 400, "Bad Request", incoming, this.head.version);
+      this.#status = 400;
       this.#finish(true);
       return;
     }
     const request = incoming.request;
     this.request = request;
+    if (hasUpgradeHeader(this.head.headers)) {
+      offerUpgrade(request, this.head.version);
+      this.#upgradable = true;
+    }
     this.info = incoming.info;
     this.channel.taskStarted(this);
     let result: ReturnType<Handler>;
@@ -132,8 +157,22 @@ export class Task implements ResponseJob {
     }
     if (this.out.closed) {
       response.body?.cancel().catch(() => {});
+      if (this.#upgradable) takeUpgrade(this.request!, null);
       this.#finish(true);
       return;
+    }
+    if (this.#upgradable) {
+      const upgrade = takeUpgrade(this.request!, response);
+      if (upgrade !== null) {
+        if (this.server.accessLog !== null) this.#status = 101;
+        this.channel.switchToWebSocket(upgrade, response);
+        this.#finish(false);
+        return;
+      }
+    }
+    if (this.server.accessLog !== null) {
+      this.#status = response.status;
+      this.#response = response;
     }
     writeResponse(this, response, this.channel.closeAfterResponse).then(
       (close) => this.#finish(close),
@@ -144,7 +183,18 @@ export class Task implements ResponseJob {
   /** The application failed: 500 if nothing was sent yet, else cut the connection (the body is incomplete). */
   #fail(error: unknown): void {
     if (this.finished) return;
+    if (this.#upgradable) takeUpgrade(this.request!, null);
     if (this.lost) {
+      this.#finish(true);
+      return;
+    }
+    const handshake = this.headWritten ? null : handshakeAnswer(error);
+    if (handshake !== null) {
+      // The client's fault, not the application's: 400 (426 for the version), not 500.
+      const message = (error as Error).message;
+      const { status, reason, headers } = handshake;
+      this.bodySent = writeErrorResponse(this.out, this.ident, status, reason, message, this.head.version, headers);
+      this.#status = status;
       this.#finish(true);
       return;
     }
@@ -157,7 +207,8 @@ export class Task implements ResponseJob {
     const detail = this.server.adj.exposeTracebacks
       ? describeError(error)
       : "The server encountered an unexpected internal server error";
-    writeErrorResponse(this.out, this.ident, 500, "Internal Server Error", detail, this.head.version);
+    this.bodySent = writeErrorResponse(this.out, this.ident, 500, "Internal Server Error", detail, this.head.version);
+    this.#status = 500;
     this.#finish(true);
   }
 
@@ -191,7 +242,27 @@ export class Task implements ResponseJob {
     }
     this.request = null;
     this.#releaseSlot();
+    if (this.server.accessLog !== null && this.#status !== 0) this.#logAccess(this.server.accessLog);
     this.channel.taskDone(close);
+  }
+
+  /** The access log line of this response, with what was actually sent (a client that left early included). */
+  #logAccess(log: (record: AccessRecord) => void): void {
+    const head = this.head;
+    const response = this.#response;
+    this.#response = null;
+    log({
+      remoteAddr: (this.info?.remoteAddr ?? this.channel.remote).hostname,
+      method: head.method,
+      target: head.target,
+      protocol: `HTTP/${head.version}`,
+      requestHeaders: head.headers,
+      status: this.#status,
+      bodyBytes: this.bodySent,
+      responseHeader: (name) => response?.headers.get(name) ?? null,
+      startTime: this.#receivedAt,
+      duration: performance.now() - this.#receivedClock,
+    });
   }
 }
 

@@ -6,6 +6,8 @@
 import type { Logger } from "./logger.ts";
 import type { ServeOptions } from "./option_table.ts";
 import type { FastResponse } from "./response.ts";
+import type { TlsInfo } from "./socket/types.ts";
+import type { TlsInit } from "./tls.ts";
 
 /** The peer of a request. For unix sockets hostname is "" and port 0. */
 export interface RemoteAddr {
@@ -25,6 +27,8 @@ export interface ServeInfo {
   urlPrefix: string;
   /** Settles when the response has been completely written, or the connection was lost first. */
   completed: Promise<void>;
+  /** On a TLS connection: the protocol version and the verified client certificate's subject. */
+  tls?: TlsInfo;
 }
 
 /**
@@ -45,6 +49,8 @@ export interface ServeInit extends ServeOptions {
   onListen?: (addrs: BoundAddr[]) => void;
   /** Aborting it shuts the server down gracefully. */
   signal?: AbortSignal;
+  /** TLS for every TCP listener, as PEM text or paths (instead of `certfile`, `keyfile`, `caCerts`...). */
+  tls?: TlsInit;
 }
 
 /** A bound listener. */
@@ -88,4 +94,12 @@ export interface Server {
   close(): Promise<void>;
   /** What the server holds right now. */
   stats(): ServerStats;
+  /**
+   * Reads the TLS certificate and key files again: new connections get them,
+   * open ones keep theirs. Throws, keeping the old ones, when they do not
+   * load; does nothing without TLS. (`waitress-serve` calls it on SIGHUP.)
+   */
+  reloadTls(): void;
+  /** Reopens the access log file, after logrotate moved it (`waitress-serve` does it on SIGUSR1). */
+  reopenAccessLog(): void;
 }

@@ -118,6 +118,20 @@ export function checkedStatusText(text: string): string {
 
 const encoder = new TextEncoder();
 
+/** `chunks` (holding `total` bytes) as one array: the only chunk itself when it is exactly that, else a copy. */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0].length === total && chunks[0].buffer instanceof ArrayBuffer) {
+    return chunks[0] as Uint8Array<ArrayBuffer>;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);

@@ -2,8 +2,9 @@
 // Builds the npm package (`npx waitress-serve`, `bunx waitress-serve`):
 // Node refuses to strip types under node_modules, so every .ts of mod.ts,
 // cli.ts and lib/ becomes .js with Node 24's own stripTypeScriptTypes (no
-// new dependency), relative `.ts` imports become `.js`, and a package.json
-// with the `waitress-serve` bin is written next to them.
+// new dependency), relative `.ts` imports become `.js`, TypeScript (a dev
+// dependency) writes a .d.ts next to each, and a package.json with the
+// `waitress-serve` bin and `types` in its exports is written next to them.
 //
 //   node scripts/build-npm.mjs [--out=dist/npm] [--pack]
 //
@@ -14,6 +15,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -37,9 +39,9 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning.call(process, warning, ...rest);
 };
 
-/** The sources that make up the package: mod.ts, cli.ts and every .ts under lib/. */
+/** The sources that make up the package: mod.ts, cli.ts, hono.ts and every .ts under lib/. */
 function sources() {
-  const files = ["mod.ts", "cli.ts"];
+  const files = ["mod.ts", "cli.ts", "hono.ts"];
   const walk = (dir) => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -80,6 +82,58 @@ function compile(file) {
   return code;
 }
 
+/**
+ * Writes a .d.ts for every module reachable from mod.ts, cli.ts and hono.ts, with the
+ * same specifier rewriting as the JavaScript. `noCheck`: the sources are
+ * checked by `deno check` (with Deno's own types); here only the declarations
+ * are wanted, and their exports are explicitly typed, so none depends on
+ * inference that needs a check. tests/package.test.ts type-checks them, with
+ * skipLibCheck off, from a consumer project.
+ */
+function declarations() {
+  let ts;
+  try {
+    ts = createRequire(import.meta.url)("typescript");
+  } catch {
+    console.error("build-npm: the typescript dev dependency is missing; run npm install");
+    process.exit(2);
+  }
+  const options = {
+    declaration: true,
+    emitDeclarationOnly: true,
+    noCheck: true,
+    allowImportingTsExtensions: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    strict: true,
+    skipLibCheck: true,
+    types: ["node"],
+    rootDir: root,
+    outDir: out,
+  };
+  const program = ts.createProgram([join(root, "mod.ts"), join(root, "cli.ts"), join(root, "hono.ts")], options);
+  const written = [];
+  const result = program.emit(undefined, (file, text) => {
+    // A shebang has no place in a declaration file.
+    const body = text.startsWith("#!") ? text.slice(text.indexOf("\n") + 1) : text;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, rewriteSpecifiers(body));
+    written.push(file);
+  });
+  const errors = result.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  // (emitSkipped is always true with emitDeclarationOnly: no JavaScript is emitted.)
+  if (errors.length > 0) {
+    console.error(ts.formatDiagnostics(errors, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => root,
+      getNewLine: () => "\n",
+    }));
+    process.exit(1);
+  }
+  return written;
+}
+
 const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
 const rootPkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
@@ -92,6 +146,13 @@ for (const file of sources()) {
   written.push(relative(out, target));
 }
 chmodSync(join(out, "cli.js"), 0o755);
+const typed = declarations();
+// One declaration per module, or a consumer's import of some module has no types.
+const untyped = written.filter((js) => !typed.includes(join(out, js.replace(/\.js$/, ".d.ts"))));
+if (untyped.length > 0) {
+  console.error(`build-npm: no declaration written for ${untyped.join(", ")}`);
+  process.exit(1);
+}
 for (const extra of ["README.md", "LICENSE"]) copyFileSync(join(root, extra), join(out, extra));
 
 const pkg = {
@@ -102,13 +163,22 @@ const pkg = {
   type: "module",
   bin: { "waitress-serve": "cli.js" },
   main: "./mod.js",
-  exports: { ".": "./mod.js", "./cli": "./cli.js", "./package.json": "./package.json" },
-  files: ["mod.js", "cli.js", "lib/", "README.md", "LICENSE"],
+  types: "./mod.d.ts",
+  exports: {
+    ".": { types: "./mod.d.ts", default: "./mod.js" },
+    "./cli": { types: "./cli.d.ts", default: "./cli.js" },
+    "./hono": { types: "./hono.d.ts", default: "./hono.js" },
+    "./package.json": "./package.json",
+  },
+  files: ["mod.js", "mod.d.ts", "cli.js", "cli.d.ts", "hono.js", "hono.d.ts", "lib/", "README.md", "LICENSE"],
+  // Only the ./hono sub-path needs Hono (its own defineWebSocketHelper); the rest has no dependency.
+  peerDependencies: { hono: "^4.7.0" },
+  peerDependenciesMeta: { hono: { optional: true } },
   engines: { node: ">=22.12" },
   keywords: ["http", "server", "waitress", "fetch", "deno", "bun", "node", "wsgi"],
 };
 writeFileSync(join(out, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
-console.log(`build-npm: ${written.length} modules -> ${relative(root, out) || "."}`);
+console.log(`build-npm: ${written.length} modules, ${typed.length} declarations -> ${relative(root, out) || "."}`);
 
 if (pack) {
   // --json gives the tarball's name without parsing npm's human output.

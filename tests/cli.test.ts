@@ -2,12 +2,11 @@
 // app loading, and the real CLI spawned under the runtime running the tests.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { OPTION_TABLE, type OptionName, type OptionSpec } from "../lib/option_table.ts";
 import { OptionError } from "../lib/option_values.ts";
 import { parseCommandLine } from "../lib/cli/args.ts";
@@ -15,70 +14,16 @@ import { AppLoadError, UsageError } from "../lib/cli/errors.ts";
 import { flagSynopsis, helpText, VERSION } from "../lib/cli/help.ts";
 import { loadApp, resolveModule, splitAppSpec } from "../lib/cli/load.ts";
 import type { App, ServeInfo } from "../lib/types.ts";
+import { CLI, ROOT, type Running, runtimeCommand, startCli, waitForStderr } from "./support/cli.ts";
 import { type ProcessResult as Result, runToEnd, sendSignal } from "./support/process.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(ROOT, "cli.ts");
 const TABLE = OPTION_TABLE as Readonly<Record<OptionName, OptionSpec>>;
 const NAMES = Object.keys(TABLE) as OptionName[];
-
-/** The runtime running this file, and how to make it run a script. */
-function runtimeCommand(script: string, args: readonly string[]): [string, string[]] {
-  if ("Deno" in globalThis) return [process.execPath, ["run", "-A", script, ...args]];
-  return [process.execPath, [script, ...args]];
-}
 
 /** Runs the CLI to completion (bounded) and collects its output. */
 function runCli(args: readonly string[], cwd: string = ROOT, timeoutMs = 20_000): Promise<Result> {
   const [cmd, argv] = runtimeCommand(CLI, args);
   return runToEnd(cmd, argv, { cwd, timeoutMs });
-}
-
-interface Running {
-  child: ChildProcess;
-  urls: string[];
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-}
-
-/** Starts the CLI serving and waits for its "Serving on" lines (bounded). */
-function startCli(args: readonly string[], cwd: string, listeners = 1, timeoutMs = 20_000): Promise<Running> {
-  const [cmd, argv] = runtimeCommand(CLI, args);
-  const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  let stderr = "";
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal }))
-  );
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  exited.then(() => clearTimeout(killer));
-  child.stdout!.resume();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`no "Serving on" line within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.stderr!.on("data", (d) => {
-      stderr += d;
-      const urls = [...stderr.matchAll(/Serving on (\S+)/g)].map((m) => m[1]);
-      if (urls.length >= listeners) {
-        clearTimeout(timer);
-        resolve({ child, urls, stderr: () => stderr, exited });
-      }
-    });
-    exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`CLI exited (${code}) before serving; stderr: ${stderr}`));
-    });
-  });
-}
-
-/** Waits until the child's stderr contains `text` (bounded). */
-async function waitForStderr(running: Running, text: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!running.stderr().includes(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const FIXTURES = makeFixtures();

@@ -305,8 +305,14 @@ test("parser: lower-case methods are 400 Malformed HTTP method; odd upper-case t
   assert.equal(parse("M-SEARCH! / HTTP/1.1\r\nHost: h\r\n\r\n").head?.method, "M-SEARCH!");
 });
 
-test("parser: well-formed unsupported versions are 505", () => {
-  for (const [version, statusVersion] of [["1.2", "1.1"], ["2.0", "1.1"], ["0.9", "1.0"], ["9.9", "1.1"]]) {
+test("parser: HTTP/1.2 to 1.9 are HTTP/1.1 (RFC 9110 2.5); other majors are 505", () => {
+  for (const minor of [2, 9]) {
+    const out = parse(`GET / HTTP/1.${minor}\r\nHost: h\r\n\r\n`);
+    assert.equal(out.error, null);
+    assert.equal(out.head?.version, "1.1", `1.${minor}`);
+    assert.equal(out.head?.keepAlive, true);
+  }
+  for (const [version, statusVersion] of [["2.0", "1.1"], ["0.9", "1.0"], ["9.9", "1.1"], ["3.1", "1.1"]]) {
     const out = parse(`GET / HTTP/${version}\r\nHost: h\r\n\r\n`);
     assert.equal(out.error?.status, 505, version);
     assert.equal(out.error?.reason, "HTTP Version Not Supported");

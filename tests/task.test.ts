@@ -17,6 +17,7 @@ import { Output } from "../lib/output.ts";
 import { RequestParser } from "../lib/parser.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "../lib/task.ts";
 import type { Handler } from "../lib/types.ts";
+import { type PendingUpgrade, upgradeWebSocket } from "../lib/websocket/upgrade.ts";
 import type { ParsedResponse } from "./support/responses.ts";
 import { get, responses } from "./support/channel_harness.ts";
 import { deferred, turns, until } from "./support/time.ts";
@@ -28,11 +29,14 @@ class RecordingChannel implements TaskChannel {
   readonly output: Output;
   readonly remote = { transport: "tcp" as const, hostname: "192.0.2.7", port: 5555 };
   readonly serverPort = 8080;
+  readonly tls = undefined;
   closeAfterResponse = false;
   started: Task | null = null;
   /** The `close` of each taskDone call. */
   done: boolean[] = [];
   destroyed = false;
+  /** What switchToWebSocket was handed. */
+  upgraded: { pending: PendingUpgrade; response: Response } | null = null;
 
   constructor(adjOptions: ServeOptions = {}) {
     this.conn = new MemoryConnection();
@@ -48,6 +52,9 @@ class RecordingChannel implements TaskChannel {
   destroy(): void {
     this.destroyed = true;
     this.output.close();
+  }
+  switchToWebSocket(pending: PendingUpgrade, response: Response): void {
+    this.upgraded = { pending, response };
   }
 }
 
@@ -72,6 +79,7 @@ function run(request: string, handler: Handler, options: ServeOptions = {}): Run
     },
     handler,
     dispatcher: new Dispatcher(adj.threads),
+    accessLog: null,
   };
   const parser = new RequestParser(adj, (expected) => new InputBuffer(adj.inbufOverflow, expected));
   parser.received(new TextEncoder().encode(request), 0);
@@ -359,4 +367,41 @@ test("task: a lost connection frees the slot and aborts the request; an answer a
   assert.equal(cancelled, true, "the late body is cancelled");
   assert.equal(r.channel.conn.written.length, 0);
   assert.equal(r.server.dispatcher.active, 0, "the slot was given back once");
+});
+
+const UPGRADE = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+test("task: a returned upgrade response hands the connection over, frees the slot and writes nothing itself", async () => {
+  const r = run(UPGRADE, (request) => upgradeWebSocket(request).response, { threads: 1 });
+  await until(() => r.channel.done.length === 1, "taskDone");
+  assert.deepEqual(r.channel.done, [false]);
+  assert.ok(r.channel.upgraded !== null);
+  assert.equal(r.channel.upgraded.pending.response, r.channel.upgraded.response);
+  assert.equal(r.channel.conn.text(), "", "the channel writes the 101, not the task");
+  assert.equal(r.server.dispatcher.active, 0);
+});
+
+test("task: a bad handshake escaping the handler is a 400, a wrong version 426 naming 13, neither logged as an error", async () => {
+  const bad = run(UPGRADE.replace("Connection: Upgrade", "Connection: keep-alive"), (request) => {
+    return upgradeWebSocket(request).response;
+  });
+  assert.equal((await bad.response()).status, 400);
+  const version = run(UPGRADE.replace("Version: 13", "Version: 8"), (request) => upgradeWebSocket(request).response);
+  const answer = await version.response();
+  assert.equal(answer.status, 426);
+  assert.deepEqual(answer.headers.get("sec-websocket-version"), ["13"]);
+  assert.ok(![...bad.logs, ...version.logs].some((l) => l.startsWith("ERROR")));
+});
+
+test("task: an accepted upgrade whose handler returns another response sends that one and abandons the socket", async () => {
+  let closeCode = 0;
+  const r = run(UPGRADE, (request) => {
+    const { socket } = upgradeWebSocket(request);
+    socket.onclose = (e) => (closeCode = e.code);
+    return new Response("no");
+  });
+  assert.equal((await r.response()).status, 200);
+  assert.equal(r.channel.upgraded, null);
+  assert.equal(closeCode, 1006);
 });

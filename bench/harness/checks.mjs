@@ -1,6 +1,7 @@
 // The issue's targets judged from a run: paired ratios of ours against each reference, with the bounds that
 // say what limits a miss.
 import { median } from "./common.mjs";
+import { NATIVE_TLS } from "./secure.mjs";
 import { NATIVE } from "./targets.mjs";
 
 /**
@@ -102,6 +103,18 @@ export function computeChecks(results, targets) {
         unit: "KiB",
         met: measured === null ? null : measured <= 8,
       });
+    }
+    // Issue 17: HTTPS against the runtime's own TLS server, and what the access log costs.
+    const tlsOurs = `tls-ours-${rt}`;
+    if (targets.some((t) => t.id === tlsOurs)) {
+      ratio(`${tlsOurs} / ${NATIVE_TLS[rt]} req/s (HTTPS, not pipelined)`, "https", tlsOurs, NATIVE_TLS[rt], 0.8);
+      checks.at(-1).bounds = [
+        bound("socket floor over the same TLS", "https", `tls-raw-${rt}`, NATIVE_TLS[rt]),
+        bound("ours without TLS / native without TLS (hello)", "hello", ours, NATIVE[rt]),
+      ];
+    }
+    if (targets.some((t) => t.id === `log-${rt}`)) {
+      ratio(`log-${rt} / ${ours} req/s (access log on / off)`, "hello", `log-${rt}`, ours, 0.9);
     }
   }
   return checks;

@@ -20,6 +20,14 @@ export const SCENARIOS = [
   },
   { id: "hello", title: "Hello world, 50 connections", kind: "wrk", conns: 50, script: "hello.lua", unit: "req/s" },
   {
+    id: "https",
+    title: "HTTPS hello world, 50 keep-alive connections, not pipelined",
+    kind: "wrk",
+    conns: 50,
+    script: "hello.lua",
+    unit: "req/s",
+  },
+  {
     id: "pipeline",
     title: "Hello world, 50 connections, 16 pipelined requests each",
     kind: "wrk",
@@ -77,7 +85,7 @@ export function runWrk(t, sc, seconds, tools) {
     sc.timeout ?? "5s",
     "-s",
     join(benchDir, "lua", sc.script),
-    `http://${HOST}:${t.port}${path}`,
+    `${t.tls ? "https" : "http"}://${HOST}:${t.port}${path}`,
   ];
   const [cmd, cargs] = pinned(t.cores ?? CLIENT_CORE, "wrk", args, tools);
   const cpuBefore = coreTimes();

@@ -2,17 +2,20 @@
 // bounds (floors, ours with bodies in memory): how each is started, checked and stopped.
 import { spawn } from "node:child_process";
 import http from "node:http";
+import https from "node:https";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bin, BOTH_CORES, children, HOST, log, MiB, root, SERVER_CORE, UPLOAD_BYTES } from "./common.mjs";
 import { list } from "./options.mjs";
+import { NATIVE_TLS, secureTargets } from "./secure.mjs";
 import { pinned } from "./tools.mjs";
 
-/** One HTTP request with node:http; resolves { status, bytes, text }. */
-export function request(port, method, path, body) {
+/** One HTTP request with node:http (node:https for a TLS target); resolves { status, bytes, text }. */
+export function request(port, method, path, body, tls = false) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, method, path, agent: false, timeout: 30_000 }, (res) => {
+    const options = { host: HOST, port, method, path, agent: false, timeout: 30_000, rejectUnauthorized: false };
+    const req = (tls ? https : http).request(options, (res) => {
       let bytes = 0;
       const parts = [];
       res.on("data", (d) => {
@@ -77,23 +80,29 @@ export function targetList(tools) {
         cmd: [...run, s("ours-workers.ts")],
       }))
     ),
+    ...secureTargets(),
   ];
   const wanted = list("targets");
   // Each of ours runs right before its native server (then the bounds for that runtime), so that a round's
-  // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine.
+  // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine
+  // (ours with the access log on comes right after, to pair with ours with it off).
   const bounds = (rt) => [`raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`, `w1-${rt}`, `w2-${rt}`];
   const order = [
     "ours-node",
     "node-http",
+    "log-node",
     ...bounds("node"),
     "hono-node",
     "ours-deno",
     "deno-serve",
+    "log-deno",
     ...bounds("deno"),
     "ours-bun",
     "bun-serve",
+    "log-bun",
     ...bounds("bun"),
     "waitress",
+    ...["node", "deno", "bun"].flatMap((rt) => [`tls-ours-${rt}`, NATIVE_TLS[rt], `tls-raw-${rt}`]),
   ];
   all.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   return all
@@ -132,6 +141,7 @@ export const RAW_SCENARIOS = ["hello", "lat1", "lat256", "upload"];
 
 /** True when target `t` takes part in scenario `id` (bound targets run only where they say something). */
 export function runsIn(t, id) {
+  if (id === "https" && !t.tls) return false;
   return !t.scenarios || t.scenarios.includes(id);
 }
 
@@ -158,7 +168,7 @@ export async function startTarget(t, tools, { sanity = true } = {}) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && !t.exited) {
     try {
-      const r = await request(t.port, "GET", "/");
+      const r = await request(t.port, "GET", "/", undefined, t.tls);
       if (r.status === 200) break;
     } catch { /* not up yet */ }
     await sleep(100);
@@ -167,18 +177,18 @@ export async function startTarget(t, tools, { sanity = true } = {}) {
   try {
     if (t.exited) throw new Error(t.exited);
     if (!sanity || (t.bound && t.bound !== "inmem")) {
-      const hello = await request(t.port, "GET", "/");
+      const hello = await request(t.port, "GET", "/", undefined, t.tls);
       if (hello.status !== 200) throw new Error(`GET / -> ${hello.status}`);
       t.ok = true;
       return;
     }
-    const hello = await request(t.port, "GET", "/");
+    const hello = await request(t.port, "GET", "/", undefined, t.tls);
     if (hello.status !== 200 || hello.text !== "Hello World") throw new Error(`GET / -> ${hello.status} ${hello.text}`);
-    const up = await request(t.port, "POST", "/upload", Buffer.alloc(UPLOAD_BYTES, 120));
+    const up = await request(t.port, "POST", "/upload", Buffer.alloc(UPLOAD_BYTES, 120), t.tls);
     if (up.status !== 200 || up.text !== String(UPLOAD_BYTES)) {
       throw new Error(`POST /upload -> ${up.status} ${up.text}`);
     }
-    const st = await request(t.port, "GET", "/stream?mib=1");
+    const st = await request(t.port, "GET", "/stream?mib=1", undefined, t.tls);
     if (st.status !== 200 || st.bytes !== MiB) throw new Error(`GET /stream?mib=1 -> ${st.status}, ${st.bytes} bytes`);
     t.ok = true;
   } catch (e) {

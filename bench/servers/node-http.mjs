@@ -1,7 +1,10 @@
 // node:http with the benchmark app written against its own API (the native
 // server on Node). keepAliveTimeout raised from 5 s so idle keep-alive
-// connections stay open during the RSS measurement.
+// connections stay open during the RSS measurement. node:https instead when
+// BENCH_TLS_CERT and BENCH_TLS_KEY name PEM files.
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import process from "node:process";
 
 const CHUNK = 64 * 1024;
@@ -19,7 +22,9 @@ function stream(res, mib) {
   pump();
 }
 
-const server = http.createServer((req, res) => {
+const { BENCH_TLS_CERT, BENCH_TLS_KEY } = process.env;
+const tls = BENCH_TLS_CERT ? { cert: readFileSync(BENCH_TLS_CERT), key: readFileSync(BENCH_TLS_KEY) } : null;
+const server = (tls ? https.createServer.bind(null, tls) : http.createServer)((req, res) => {
   const url = req.url;
   if (url === "/") {
     res.writeHead(200, { "content-type": "text/plain;charset=UTF-8", "content-length": 11 });

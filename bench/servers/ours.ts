@@ -11,6 +11,9 @@
  * benchmark's `inmem-*` targets raise it so that 1 MiB uploads stay in memory,
  * which shows what waitress's spill to a temporary file costs.
  *
+ * `BENCH_TLS_CERT` and `BENCH_TLS_KEY` (PEM paths) serve HTTPS instead, and
+ * `BENCH_ACCESS_LOG` turns the access log on (a path, or `-`).
+ *
  * @module
  */
 import process from "node:process";
@@ -18,10 +21,13 @@ import { serve } from "../../mod.ts";
 import { handler, portFromEnv } from "./app.ts";
 
 const inbufOverflow = process.env.BENCH_INBUF_OVERFLOW ? Number(process.env.BENCH_INBUF_OVERFLOW) : undefined;
+const env = process.env;
 const server = serve(handler, {
-  listen: `127.0.0.1:${portFromEnv(process.env)}`,
+  listen: `127.0.0.1:${portFromEnv(env)}`,
   connectionLimit: 2000,
   ...(inbufOverflow === undefined ? {} : { inbufOverflow }),
+  ...(env.BENCH_TLS_CERT ? { certfile: env.BENCH_TLS_CERT, keyfile: env.BENCH_TLS_KEY } : {}),
+  ...(env.BENCH_ACCESS_LOG ? { accessLogfile: env.BENCH_ACCESS_LOG } : {}),
 });
 await server.ready;
 console.log("ready");

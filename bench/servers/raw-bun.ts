@@ -5,10 +5,12 @@
  * FLOOR=keep (the copy floor) also copies each body into one fresh array;
  * FLOOR=fetch (the Fetch floor) answers `GET /` with the benchmark app's
  * Response, read through its body stream (see raw-common.ts). Each bounds
- * what a server over `Bun.listen` that does as much can reach.
+ * what a server over `Bun.listen` that does as much can reach. With
+ * BENCH_TLS_CERT and BENCH_TLS_KEY it listens with TLS, as our adapter does.
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { portFromEnv } from "./app.ts";
 import { cannedResponses, fetchAnswer, floorMode, RequestScanner } from "./raw-common.ts";
@@ -22,6 +24,7 @@ declare const Bun: {
   listen(options: {
     hostname: string;
     port: number;
+    tls?: { cert: string; key: string; ALPNProtocols: string };
     socket: {
       open(socket: RawSocket): void;
       data(socket: RawSocket, chunk: Uint8Array): void;
@@ -60,9 +63,17 @@ function send(socket: RawSocket, bytes: Uint8Array): void {
   if (written < bytes.length) socket.data.pending = bytes.slice(Math.max(0, written));
 }
 
+const { BENCH_TLS_CERT, BENCH_TLS_KEY } = process.env;
 Bun.listen({
   hostname: "127.0.0.1",
   port: portFromEnv(process.env),
+  tls: BENCH_TLS_CERT
+    ? {
+      cert: readFileSync(BENCH_TLS_CERT, "utf8"),
+      key: readFileSync(BENCH_TLS_KEY!, "utf8"),
+      ALPNProtocols: "\x08http/1.1",
+    }
+    : undefined,
   socket: {
     open(socket) {
       socket.data = { scanner: new RequestScanner(mode === "keep"), pending: null, answered: Promise.resolve() };

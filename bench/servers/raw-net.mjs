@@ -5,14 +5,25 @@
 // array; FLOOR=fetch (the Fetch floor) answers `GET /` with the benchmark
 // app's Response, read through its body stream (see raw-common.ts). No real
 // server over node:net can beat the floor that does as much as it must, so
-// each bounds what ours can reach on these runtimes.
+// each bounds what ours can reach on these runtimes. With BENCH_TLS_CERT and
+// BENCH_TLS_KEY each socket is wrapped in node:tls as our adapter wraps it.
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import process from "node:process";
+import tls from "node:tls";
 import { cannedResponses, fetchAnswer, floorMode, RequestScanner } from "./raw-common.ts";
 
 const mode = floorMode(process.env);
 
-const server = net.createServer({ noDelay: true }, (socket) => {
+const { BENCH_TLS_CERT, BENCH_TLS_KEY } = process.env;
+const secureContext = BENCH_TLS_CERT
+  ? tls.createSecureContext({ cert: readFileSync(BENCH_TLS_CERT), key: readFileSync(BENCH_TLS_KEY) })
+  : null;
+
+const server = net.createServer({ noDelay: true }, (raw) => {
+  const socket = secureContext
+    ? new tls.TLSSocket(raw, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] })
+    : raw;
   const scanner = new RequestScanner(mode === "keep");
   // Fetch floor: answers are produced asynchronously, so they are chained to stay in order.
   let answered = Promise.resolve();

@@ -2,9 +2,10 @@
  * The `waitress-serve` process: parses the arguments, prints help, version
  * or a one-line error (exit status 1), loads the app, serves it with the
  * "Serving on" lines waitress prints, and stops on SIGINT or SIGTERM
- * (gracefully the first time, at once the second). With `--workers` above 1
- * or `--reload` it becomes the supervisor instead (`lib/supervisor/`), and
- * the workers it starts run this same command.
+ * (gracefully the first time, at once the second). SIGHUP and SIGUSR1
+ * refresh certificates and the access log (reload_signals.ts). With
+ * `--workers` above 1 or `--reload` it becomes the supervisor instead
+ * (`lib/supervisor/`), and the workers it starts run this same command.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { parseCommandLine } from "./args.ts";
 import { errorLine, UsageError } from "./errors.ts";
 import { COMMAND, helpText, VERSION } from "./help.ts";
 import { loadApp } from "./load.ts";
+import { handleReloadSignals } from "./reload_signals.ts";
 import { runSupervisor, serverOptions, wantsSupervisor } from "../supervisor/command.ts";
 import { isWorker } from "../supervisor/protocol.ts";
 
@@ -58,6 +60,7 @@ function handleSignals(server: Server): void {
  */
 export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
   let server: Server;
+  let refresh = { tls: false, accessLog: false };
   try {
     const cl = parseCommandLine(argv);
     if (cl.help) {
@@ -79,6 +82,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
     // Loaded here, not at the top, so --help and usage errors never load the engine.
     const { serve } = await import("../server.ts");
     server = serve(app, serverOptions(cl.options));
+    refresh = { tls: cl.options.certfile !== undefined, accessLog: cl.options.accessLogfile !== undefined };
     await server.ready;
   } catch (error) {
     io.stderr(errorLine(error) + "\n");
@@ -88,6 +92,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
   if (!isWorker()) {
     for (const addr of server.addrs) consoleLogger.info(`Serving on ${addr.url}`);
     handleSignals(server);
+    handleReloadSignals(server, refresh, consoleLogger);
+  } else {
+    // SIGHUP is the supervisor's rolling restart; SIGUSR1 it passes on, for the access log.
+    handleReloadSignals(server, { tls: false, accessLog: refresh.accessLog }, consoleLogger);
   }
   await server.finished;
   return 0;

@@ -2,12 +2,26 @@
  * The socket contract over `Bun.listen`. Bun writes straight to the kernel
  * and returns how much it took, so this adapter owns the outbound queue and
  * flushes it (batched) on `drain`. `allowHalfOpen` keeps the socket writable
- * after the peer's FIN.
+ * after the peer's FIN. TLS is `Bun.listen`'s own: the socket callbacks then
+ * carry decrypted bytes, and `handshake` says how the handshake went.
  *
  * @module
  */
-import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+import type {
+  Connection,
+  ConnectionHandlers,
+  Listener,
+  ListenSpec,
+  SocketAddress,
+  SocketRuntime,
+  TlsConfig,
+  TlsInfo,
+} from "./types.ts";
+import { subjectOf } from "./peer_cert.ts";
 import { UNIX_PEER, WRITE_BATCH, WRITE_HIGH_WATER } from "./types.ts";
+
+/** ALPN as Bun wants it, in wire format (length-prefixed): an array throws and plain text breaks the handshake. */
+const ALPN = "\x08http/1.1";
 
 /** The few `Bun` APIs used here, typed locally so Deno and Node can check and strip-run this file. */
 interface BunSocket {
@@ -21,6 +35,10 @@ interface BunSocket {
   pause(): unknown;
   resume(): unknown;
   setNoDelay(noDelay?: boolean): unknown;
+  /** TLS sockets only. */
+  getTLSVersion?(): string | null;
+  getPeerCertificate?(): { raw?: Uint8Array } | null | undefined;
+  readonly authorized?: boolean;
 }
 interface BunSocketHandlers {
   open(socket: BunSocket): void;
@@ -29,15 +47,25 @@ interface BunSocketHandlers {
   end(socket: BunSocket): void;
   close(socket: BunSocket, error?: Error): void;
   error(socket: BunSocket, error: Error): void;
+  handshake(socket: BunSocket, success: boolean, authorizationError: Error | null): void;
 }
 interface BunServer {
   readonly hostname?: string;
   readonly port?: number;
   stop(closeActiveConnections?: boolean): void;
 }
+interface BunTlsOptions {
+  cert: string;
+  key: string;
+  ca?: string;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  ALPNProtocols: string;
+}
 interface BunListenBase {
   allowHalfOpen: boolean;
   socket: BunSocketHandlers;
+  tls?: BunTlsOptions;
 }
 interface BunLike {
   listen(
@@ -63,6 +91,7 @@ class BunConnection implements Connection {
   #endHeld = false;
   #error: unknown;
   #closed = false;
+  #tls: TlsInfo | undefined;
 
   /** True once the socket is gone (parked sockets that died are skipped at hand-over). */
   get closed(): boolean {
@@ -74,6 +103,27 @@ class BunConnection implements Connection {
     this.remote = transport === "unix"
       ? UNIX_PEER
       : { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  }
+
+  get tls(): TlsInfo | undefined {
+    return this.#tls;
+  }
+
+  /** Bun's `handshake` callback (TLS listeners): no bytes are delivered before it. */
+  handshake(success: boolean, error: Error | null): void {
+    const socket = this.#socket;
+    if (!success) {
+      // Bun then closes without an error of its own; this is what onClose reports (and logSocketErrors logs).
+      const code = (error as { code?: string } | null)?.code;
+      this.#error ??= Object.assign(new Error(`TLS handshake failed: ${error?.message ?? code ?? "unknown"}`), {
+        code,
+        cause: error,
+      });
+      return;
+    }
+    const protocol = socket.getTLSVersion?.() ?? "";
+    const peerSubject = socket.authorized ? subjectOf(socket.getPeerCertificate?.()?.raw) : undefined;
+    this.#tls = peerSubject === undefined ? { protocol } : { protocol, peerSubject };
   }
 
   start(handlers: ConnectionHandlers): void {
@@ -246,13 +296,18 @@ class BunListener implements Listener {
   #server: BunServer | undefined;
   readonly #onConnection: (conn: Connection) => void;
   readonly #transport: "tcp" | "unix";
+  readonly #spec: ListenSpec;
+  readonly #handlers: BunSocketHandlers;
+  #tls: TlsConfig | undefined;
   #paused = false;
   #parked: BunConnection[] = [];
 
   constructor(spec: ListenSpec, onConnection: (conn: Connection) => void) {
     this.#onConnection = onConnection;
     this.#transport = spec.transport;
-    const handlers: BunSocketHandlers = {
+    this.#spec = spec;
+    this.#tls = spec.transport === "tcp" ? spec.tls : undefined;
+    this.#handlers = {
       open: (socket) => this.#accept(socket),
       // A throwing handler kills only its connection (onClose gets the error), as on Deno and Node.
       data: (socket, chunk) => {
@@ -278,22 +333,55 @@ class BunListener implements Listener {
       },
       close: (socket, error) => socket.data?.closeEvent(error),
       error: (socket, error) => socket.data?.errorEvent(error),
+      handshake: (socket, success, error) => socket.data?.handshake(success, error),
     };
-    const bun = (globalThis as unknown as { Bun: BunLike }).Bun;
-    const server = spec.transport === "unix"
-      ? bun.listen({ unix: spec.path, allowHalfOpen: true, socket: handlers })
-      : bun.listen({
-        hostname: spec.hostname,
-        port: spec.port,
-        backlog: spec.backlog,
-        ipv6Only: spec.ipv6Only === true && spec.hostname.includes(":"),
-        allowHalfOpen: true,
-        socket: handlers,
-      });
+    const server = this.#bind(spec.transport === "tcp" ? spec.port : 0, this.#tls);
     this.#server = server;
     this.address = spec.transport === "unix"
       ? { transport: "unix", hostname: spec.path, port: 0 }
       : { transport: "tcp", hostname: server.hostname ?? spec.hostname, port: server.port ?? spec.port };
+  }
+
+  #bind(port: number, tls: TlsConfig | undefined): BunServer {
+    const spec = this.#spec;
+    const socket = this.#handlers;
+    const bun = (globalThis as unknown as { Bun: BunLike }).Bun;
+    if (spec.transport === "unix") return bun.listen({ unix: spec.path, allowHalfOpen: true, socket });
+    return bun.listen({
+      hostname: spec.hostname,
+      port,
+      backlog: spec.backlog,
+      ipv6Only: spec.ipv6Only === true && spec.hostname.includes(":"),
+      allowHalfOpen: true,
+      socket,
+      tls: tls === undefined ? undefined : {
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca,
+        requestCert: tls.requestCert,
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ALPNProtocols: ALPN,
+      },
+    });
+  }
+
+  /**
+   * Bun cannot change a listener's certificate (`reload` swaps handlers only),
+   * so the listener is bound again on the same port, in the same tick. Open
+   * connections stay; connections still in the old socket's accept queue are
+   * reset by the kernel. If binding fails, the old certificate keeps serving.
+   */
+  reloadTls(config: TlsConfig): void {
+    const old = this.#server;
+    if (this.#tls === undefined || old === undefined) return;
+    old.stop(false);
+    try {
+      this.#server = this.#bind(this.address.port, config);
+      this.#tls = config;
+    } catch (error) {
+      this.#server = this.#bind(this.address.port, this.#tls);
+      throw error;
+    }
   }
 
   #accept(socket: BunSocket): void {

@@ -11,8 +11,8 @@
 import type { Socket } from "node:net";
 import process from "node:process";
 import type { FromWorker, HandedListener, ToWorker } from "../supervisor/protocol.ts";
-import { NodeConnection } from "./node.ts";
-import type { Connection, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+import { NodeConnection, TlsWrapper } from "./node.ts";
+import type { Connection, Listener, ListenSpec, SocketAddress, SocketRuntime, TlsConfig } from "./types.ts";
 
 function send(message: FromWorker, socket?: Socket): void {
   // The channel is gone when the supervisor died; the socket then goes with this process.
@@ -29,10 +29,13 @@ class HandedOverListener implements Listener {
   #closed = false;
   /** Sockets held unread while accepting is paused (connectionLimit); still the supervisor's to reroute. */
   #parked: Socket[] = [];
+  /** The worker terminates TLS itself: the supervisor hands over the raw TCP connection. */
+  readonly #tls: TlsWrapper | undefined;
 
-  constructor(index: number, entry: HandedListener, onConnection: (conn: Connection) => void) {
+  constructor(index: number, entry: HandedListener, spec: ListenSpec, onConnection: (conn: Connection) => void) {
     this.#index = index;
     this.#onConnection = onConnection;
+    this.#tls = TlsWrapper.for(spec);
     this.address = { transport: entry.transport, hostname: entry.hostname, port: entry.port };
   }
 
@@ -54,7 +57,12 @@ class HandedOverListener implements Listener {
     // Sockets received over IPC are made without the options our own listener sets.
     socket.allowHalfOpen = true;
     if (this.address.transport === "tcp") socket.setNoDelay(true);
-    this.#onConnection(new NodeConnection(socket, this.address.transport));
+    const secured = this.#tls === undefined ? socket : this.#tls.wrap(socket);
+    this.#onConnection(new NodeConnection(secured, this.address.transport));
+  }
+
+  reloadTls(config: TlsConfig): void {
+    this.#tls?.reload(config);
   }
 
   pauseAccepting(): void {
@@ -135,7 +143,7 @@ class WorkerEnd {
         code: "EADDRINUSE", // as a bind would say: the server then knows a dual-stack `::` covers 0.0.0.0
       });
     }
-    const listener = new HandedOverListener(index, this.table[index], onConnection);
+    const listener = new HandedOverListener(index, this.table[index], spec, onConnection);
     this.claimed[index] = listener;
     for (const socket of this.early[index].splice(0)) listener.deliver(socket);
     if (this.claimed.every((l) => l !== undefined)) send({ t: "ready" });

@@ -1,13 +1,71 @@
 /**
  * The socket contract over `node:net`, used on Node 24 and on Deno 2 (see
  * `index.ts` for why Deno uses it). Bun has its own adapter: its node:net
- * emulation has had half-close bugs.
+ * emulation has had half-close bugs. TLS wraps each accepted socket in a
+ * `node:tls` TLSSocket, so the rest of this file sees the same stream API.
  *
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Connection, ConnectionHandlers, Listener, ListenSpec, SocketAddress, SocketRuntime } from "./types.ts";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import type {
+  Connection,
+  ConnectionHandlers,
+  Listener,
+  ListenSpec,
+  SocketAddress,
+  SocketRuntime,
+  TlsConfig,
+  TlsInfo,
+} from "./types.ts";
+import { subjectOf } from "./peer_cert.ts";
 import { UNIX_PEER } from "./types.ts";
+
+/** ALPN offers http/1.1 alone: a client that insists on h2 fails the handshake rather than speak it. */
+const ALPN = ["http/1.1"];
+
+/** The secure context new connections shake hands with; built once per certificate, not per connection. */
+function secureContextOf(config: TlsConfig): SecureContext {
+  return createSecureContext({
+    cert: config.cert,
+    key: config.key,
+    ca: config.ca,
+    minVersion: "TLSv1.2",
+  });
+}
+
+/**
+ * Why the client's certificate did not verify, or undefined when it did.
+ * A TLSSocket made outside a tls.Server verifies the chain but never acts on
+ * the result (tls.Server's own 'secure' listener does), so the adapter asks
+ * the handle, as that listener does: Node answers null or an Error, Deno a
+ * string ("" when it verified).
+ */
+function verifyError(socket: TLSSocket): string | undefined {
+  const result = (socket as unknown as { ssl?: { verifyError?(): unknown } }).ssl?.verifyError?.();
+  if (result === null || result === undefined || result === "") return undefined;
+  if (typeof result === "string") return result;
+  return String((result as { code?: unknown }).code ?? result);
+}
+
+/** A certificate was asked for: refuses an unverified one when it is required. Runs before any byte is read. */
+function checkClient(socket: TLSSocket, tls: TlsConfig): void {
+  const hasCert = subjectOf(socket.getPeerCertificate()?.raw) !== undefined;
+  const error = hasCert ? verifyError(socket) : "no client certificate";
+  if (error === undefined) verified.add(socket);
+  else if (tls.rejectUnauthorized) socket.destroy(new Error(`TLS client certificate refused: ${error}`));
+}
+
+/** TLS sockets whose client certificate verified. */
+const verified = new WeakSet<TLSSocket>();
+
+/** What a TLS socket negotiated, once its handshake is done. */
+function tlsInfoOf(socket: TLSSocket): TlsInfo | undefined {
+  const protocol = socket.getProtocol();
+  if (protocol === null || protocol === "unknown") return undefined;
+  const peerSubject = verified.has(socket) ? subjectOf(socket.getPeerCertificate()?.raw) : undefined;
+  return peerSubject === undefined ? { protocol } : { protocol, peerSubject };
+}
 
 /**
  * One accepted node:net socket. Node's stream layer owns the write queue and
@@ -20,6 +78,7 @@ export class NodeConnection implements Connection {
   #error: unknown;
   #closed = false;
   #readingPaused = false;
+  #tls: TlsInfo | undefined;
 
   constructor(socket: Socket, transport: "tcp" | "unix") {
     this.#socket = socket;
@@ -43,6 +102,12 @@ export class NodeConnection implements Connection {
   /** True once the socket is gone (used to skip parked sockets that died before hand-over). */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get tls(): TlsInfo | undefined {
+    const socket = this.#socket;
+    if (this.#tls === undefined && socket instanceof TLSSocket) this.#tls = tlsInfoOf(socket);
+    return this.#tls;
   }
 
   start(handlers: ConnectionHandlers): void {
@@ -128,6 +193,54 @@ export class NodeConnection implements Connection {
   }
 }
 
+/**
+ * TLS around accepted node:net sockets, for one listener: ours, or one a
+ * supervisor hands sockets over for (`handoff.ts`). The secure context is
+ * built once per certificate, and swapped by `reload`.
+ */
+export class TlsWrapper {
+  #config: TlsConfig;
+  #context: SecureContext;
+
+  /** The wrapper a TCP listen spec with TLS asks for; undefined for plain TCP and unix sockets. */
+  static for(spec: ListenSpec): TlsWrapper | undefined {
+    return spec.transport === "tcp" && spec.tls !== undefined ? new TlsWrapper(spec.tls) : undefined;
+  }
+
+  constructor(config: TlsConfig) {
+    this.#config = config;
+    this.#context = secureContextOf(config);
+  }
+
+  /** New connections get this certificate; open ones keep theirs. */
+  reload(config: TlsConfig): void {
+    this.#context = secureContextOf(config);
+    this.#config = config;
+  }
+
+  /**
+   * Wraps an accepted socket. pauseOnConnect: like a plain socket, it reads
+   * nothing, the handshake included, until `start()` resumes it, so a parked
+   * connection costs no handshake before its turn.
+   */
+  wrap(raw: Socket): TLSSocket {
+    const tls = this.#config;
+    const socket = new TLSSocket(
+      raw,
+      {
+        isServer: true,
+        secureContext: this.#context,
+        requestCert: tls.requestCert,
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ALPNProtocols: ALPN,
+        pauseOnConnect: true,
+      } as ConstructorParameters<typeof TLSSocket>[1],
+    );
+    if (tls.requestCert) socket.once("secure", () => checkClient(socket, tls));
+    return socket;
+  }
+}
+
 /** A node:net server; parks accepted sockets (unread) while accepting is paused. */
 class NodeListener implements Listener {
   readonly address: SocketAddress;
@@ -136,11 +249,13 @@ class NodeListener implements Listener {
   readonly #transport: "tcp" | "unix";
   #paused = false;
   #parked: NodeConnection[] = [];
+  readonly #tls: TlsWrapper | undefined;
 
   constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
     this.#server = server;
     this.#onConnection = onConnection;
     this.#transport = spec.transport;
+    this.#tls = TlsWrapper.for(spec);
     const addr = server.address();
     this.address = spec.transport === "unix" || addr === null || typeof addr === "string"
       ? { transport: "unix", hostname: spec.transport === "unix" ? spec.path : String(addr), port: 0 }
@@ -150,10 +265,15 @@ class NodeListener implements Listener {
     server.on("error", () => {});
   }
 
-  #accept(socket: Socket): void {
+  #accept(raw: Socket): void {
+    const socket = this.#tls === undefined ? raw : this.#tls.wrap(raw);
     const conn = new NodeConnection(socket, this.#transport);
     if (this.#paused) this.#parked.push(conn);
     else this.#onConnection(conn);
+  }
+
+  reloadTls(config: TlsConfig): void {
+    this.#tls?.reload(config);
   }
 
   pauseAccepting(): void {

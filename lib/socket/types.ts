@@ -21,12 +21,40 @@ export type ListenSpec =
     backlog: number;
     /** For IPv6 addresses: accept IPv6 only (waitress sets IPV6_V6ONLY). Best effort. */
     ipv6Only?: boolean;
+    /** Terminate TLS on every connection of this listener; absent for plain TCP. */
+    tls?: TlsConfig;
   }
   | {
     transport: "unix";
     path: string;
     backlog: number;
   };
+
+/**
+ * What a TLS listener needs, already loaded: PEM text, never paths. ALPN is
+ * always `http/1.1` alone and the versions TLS 1.2 and 1.3, so neither is
+ * configurable here.
+ */
+export interface TlsConfig {
+  /** The certificate chain, PEM. */
+  cert: string;
+  /** The private key, PEM, unencrypted. */
+  key: string;
+  /** CA certificates that client certificates must chain to, PEM. */
+  ca?: string;
+  /** Ask clients for a certificate. */
+  requestCert: boolean;
+  /** Refuse the handshake when the client's certificate is missing or does not verify. */
+  rejectUnauthorized: boolean;
+}
+
+/** What the handshake settled, for `info.tls`. */
+export interface TlsInfo {
+  /** The negotiated protocol version: `TLSv1.2` or `TLSv1.3`. */
+  protocol: string;
+  /** The verified client certificate's subject (`CN=alice, O=Example`); absent without one. */
+  peerSubject?: string;
+}
 
 /** The address a listener is bound to, or a peer's address. */
 export interface SocketAddress {
@@ -59,6 +87,11 @@ export interface ConnectionHandlers {
 export interface Connection {
   /** The peer: tcp address and port, or `{transport: "unix", hostname: "", port: 0}`. */
   readonly remote: SocketAddress;
+  /**
+   * For a TLS connection, once its handshake is done: the protocol version and
+   * the verified client certificate. Undefined for plain TCP and unix sockets.
+   */
+  readonly tls: TlsInfo | undefined;
   /** Installs the callbacks; the adapter starts reading after this. */
   start(handlers: ConnectionHandlers): void;
   /**
@@ -105,6 +138,11 @@ export interface Listener {
   pauseAccepting(): void;
   /** Hand over waiting and new connections again. */
   resumeAccepting(): void;
+  /**
+   * Serve new connections with this certificate (a TLS listener only; a no-op
+   * on others). Connections already open keep the one they shook hands with.
+   */
+  reloadTls(config: TlsConfig): void;
   /** Stop listening; for unix sockets the socket file is removed. Existing connections are untouched. */
   close(): Promise<void>;
 }

@@ -167,6 +167,11 @@ export class Arbiter {
     this.#checkDone();
   }
 
+  /** SIGUSR1 (logrotate): every worker reopens its access log file. */
+  reopenLogs(): void {
+    for (const worker of this.#workers) worker.signal("SIGUSR1");
+  }
+
   /** A second signal: every worker ends now; `done` resolves with 1. */
   kill(): void {
     this.#stopping = true;

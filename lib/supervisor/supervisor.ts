@@ -40,7 +40,7 @@ export interface SuperviseInit {
   onServing?(urls: string[], summary: string): void;
 }
 
-const CONTROL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGTTIN", "SIGTTOU"] as const;
+const CONTROL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGTTIN", "SIGTTOU", "SIGUSR1"] as const;
 
 /**
  * Runs the supervisor until it is stopped; resolves with the exit status: 0
@@ -65,7 +65,9 @@ export async function supervise(init: SuperviseInit = {}): Promise<number> {
   let signalled = false;
   const onSignal = (signal: (typeof CONTROL_SIGNALS)[number]): void => {
     if (signal === "SIGHUP") void running.restart();
-    else if (signal === "SIGTTIN") running.grow();
+    else if (signal === "SIGUSR1") {
+      if (adj.accessLogfile !== undefined) running.reopenLogs();
+    } else if (signal === "SIGTTIN") running.grow();
     else if (signal === "SIGTTOU") running.shrink();
     else if (signalled) running.kill();
     else {
@@ -87,7 +89,9 @@ export async function supervise(init: SuperviseInit = {}): Promise<number> {
     })
     : undefined;
 
-  const urls = listeners.table.map((l) => addressUrl(l.transport, l.hostname, l.port));
+  // The workers terminate TLS (each loads the certificate itself, again at every rolling restart).
+  const secure = adj.certfile !== undefined;
+  const urls = listeners.table.map((l) => addressUrl(l.transport, l.hostname, l.port, secure && l.transport === "tcp"));
   try {
     await running.start(listeners.table);
     init.onServing?.(urls, running.summary());

@@ -122,6 +122,11 @@ export class WorkerProcess {
     for (const [socket, index] of left) this.#command.onBack(index, socket);
   }
 
+  /** Passes a signal on (SIGUSR1: reopen the access log). */
+  signal(name: "SIGUSR1"): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(name);
+  }
+
   /** Ends the process at once. */
   kill(): void {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGKILL");

@@ -20,6 +20,7 @@ export class HarnessServer implements ChannelServer {
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   handler: Handler;
+  readonly accessLog = null;
   draining = false;
   /** Log lines, "LEVEL message". */
   readonly logs: string[] = [];

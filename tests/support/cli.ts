@@ -1,9 +1,11 @@
 /**
- * The real `waitress-serve` spawned under the runtime running the tests, for
- * tests that watch it over time (the supervisor's): its stderr is kept and
- * can be waited on, a pattern at a time. Every wait is bounded, and the
- * process is killed after a minute and a half, or when the test process
- * exits, whatever happens.
+ * The real `waitress-serve` spawned under the runtime running the tests:
+ * `startCli` waits for its "Serving on" lines; `spawnCli` is for tests that
+ * watch it over time (the supervisor's): its stderr is kept and can be
+ * waited on, a pattern at a time. Every wait is bounded, and the process is
+ * killed after a minute and a half, or when the test process exits.
+ *
+ * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -18,6 +20,55 @@ export const CLI: string = join(ROOT, "cli.ts");
 export function runtimeCommand(script: string, args: readonly string[]): [string, string[]] {
   if ("Deno" in globalThis) return [process.execPath, ["run", "-A", script, ...args]];
   return [process.execPath, [script, ...args]];
+}
+
+/** A running CLI: the child, the URLs it serves, its stderr so far, and its exit. */
+export interface Running {
+  child: ChildProcess;
+  urls: string[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+/** Starts the CLI serving and waits for its "Serving on" lines (bounded). */
+export function startCli(args: readonly string[], cwd: string, listeners = 1, timeoutMs = 20_000): Promise<Running> {
+  const [cmd, argv] = runtimeCommand(CLI, args);
+  const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  reapOnExit(child);
+  let stderr = "";
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal }))
+  );
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  exited.then(() => clearTimeout(killer));
+  child.stdout!.resume();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no "Serving on" line within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      const urls = [...stderr.matchAll(/Serving on (\S+)/g)].map((m) => m[1]);
+      if (urls.length >= listeners) {
+        clearTimeout(timer);
+        resolve({ child, urls, stderr: () => stderr, exited });
+      }
+    });
+    exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`CLI exited (${code}) before serving; stderr: ${stderr}`));
+    });
+  });
+}
+
+/** Waits until the child's stderr contains `text` (bounded). */
+export async function waitForStderr(running: Running, text: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!running.stderr().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** How a process ended. */

@@ -548,9 +548,20 @@ export const CASES: Case[] = [
     group: "request line",
     title: "HTTP/1.2",
     raw: "GET / HTTP/1.2\r\n" + H + "\r\n",
-    expect: ["505"],
+    expect: ["200 GET / 0"],
     why:
-      "Both reject. Strictly, RFC 9110 §2.5 says a recipient SHOULD process a higher minor version of a major it implements as the highest minor it supports (1.1); waitress serves it (as 1.0), llhttp answers 400, we answer 505 and close. No framing risk either way; noted for the lead as a deviation from a SHOULD.",
+      "RFC 9110 §2.5: a recipient of a higher minor version of a major version it implements processes it as the highest minor it supports, so we serve it as HTTP/1.1 and answer HTTP/1.1 (waitress serves it as 1.0; llhttp answers 400). Another major version stays 505.",
+  },
+  {
+    id: "rl-http19-pipelined",
+    group: "request line",
+    title: "HTTP/1.9, chunked body, pipelined",
+    raw: "POST / HTTP/1.9\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.9\r\n" +
+      H +
+      "\r\n",
+    expect: ["200 POST / 5", "200 GET /next 0"],
+    why:
+      "Served as HTTP/1.1 (RFC 9110 §2.5), so HTTP/1.1's framing and persistence apply: the chunked body is read and the connection stays open for the pipelined request.",
   },
   {
     id: "rl-http20",

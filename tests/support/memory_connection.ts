@@ -21,6 +21,8 @@ const decoder = new TextDecoder("latin1");
 /** One connection whose other end is the test (or the benchmark). */
 export class MemoryConnection implements Connection {
   readonly remote: SocketAddress;
+  /** Plain TCP: no TLS. */
+  readonly tls: undefined = undefined;
   readonly gathersWrites: boolean;
   /** Bytes the "adapter" still holds; the test sets it to model a slow socket. */
   bufferedAmount = 0;

@@ -103,9 +103,12 @@ export function checkAccepted(data: Uint8Array, r: RequestOutcome): string | nul
   const lines = headText.split("\r\n");
   lines.pop(); // "" after the final CRLF
   for (const line of lines) if (/[\r\n]/.test(line)) return `bare CR or LF in ${JSON.stringify(line)}`;
-  const rl = /^([!#$%&'*+\-.^_`|~0-9A-Z]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/.exec(lines[0]);
+  // HTTP/1.2 to 1.9 are served as 1.1 (RFC 9110 2.5).
+  const rl = /^([!#$%&'*+\-.^_`|~0-9A-Z]+) ([\x21-\x7e]+) HTTP\/1\.([0-9])$/.exec(lines[0]);
   if (rl === null) return `accepted request line ${JSON.stringify(lines[0])}`;
-  if (rl[1] !== head.method || rl[2] !== head.target || `1.${rl[3]}` !== head.version) return "request line fields";
+  if (rl[1] !== head.method || rl[2] !== head.target || (rl[3] === "0" ? "1.0" : "1.1") !== head.version) {
+    return "request line fields";
+  }
   const headers: string[] = [];
   let te: string[] | null = null;
   let cl: string[] = [];

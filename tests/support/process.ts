@@ -41,6 +41,6 @@ export function runToEnd(
  * no exit code for any child it sent a signal to with kill(), even when the
  * child handled it and exited 0; process.kill leaves the real status visible.)
  */
-export function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT"): void {
+export function sendSignal(child: ChildProcess, signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGUSR1"): void {
   if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
 }
