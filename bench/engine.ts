@@ -100,7 +100,7 @@ const server: ChannelServer = {
 const ring = Array.from({ length: Math.max(1, connections) }, () => new LoopbackConnection());
 ring.forEach((conn, i) => {
   conn.next = ring[(i + 1) % ring.length];
-  new Channel(conn, server, 8080);
+  new Channel(conn, server);
 });
 
 /** CPU time this process used (user and system), in microseconds. */

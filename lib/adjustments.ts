@@ -14,14 +14,12 @@ export { splitListenEntry } from "./binds.ts";
 export {
   OPTION_NAMES,
   OPTION_TABLE,
-  type OptionDoc,
-  type OptionKind,
   type OptionName,
-  type OptionSpec,
   type OptionTable,
   type OptionValues,
   type ServeOptions,
 } from "./option_table.ts";
+export type { OptionDoc, OptionKind, OptionSpec } from "./option_spec.ts";
 export { normalizeUrlPrefix, OptionError, parseBoolean, parseInteger, parseList, parseOctal } from "./option_values.ts";
 
 /** The trusted proxy headers waitress knows. */

@@ -7,30 +7,17 @@
  * @module
  */
 import { InputBuffer } from "./buffers.ts";
-import { requestTimeout } from "./errors.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
 import { writeErrorResponse } from "./response_writer.ts";
 import type { Connection, TlsInfo } from "./socket/types.ts";
 import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
+import { BodyClock, slowBodyError } from "./body_clock.ts";
+import { isDisconnect, withUnmappedIPv4 } from "./peer.ts";
 import { hasUpgradeHeader, HeldInput, switchProtocols } from "./websocket/engine.ts";
 import type { WebSocketSession } from "./websocket/session.ts";
 import type { PendingUpgrade } from "./websocket/upgrade.ts";
-
-/** IPv4-mapped IPv6 ("::ffff:192.0.2.1"), as an IPv4 peer of a dual-stack IPv6 socket is reported. */
-const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
-
-/**
- * An IPv4 peer as "192.0.2.1" however it arrived. On Deno a "*" listener is
- * one dual-stack "::" socket, which reports IPv4 peers as "::ffff:192.0.2.1";
- * without this, `trustedProxy: "127.0.0.1"` would not match them there and
- * `info.remoteAddr` would differ between runtimes.
- */
-export function withUnmappedIPv4(remote: RemoteAddr): RemoteAddr {
-  const m = remote.transport === "tcp" ? MAPPED_IPV4.exec(remote.hostname) : null;
-  return m === null ? remote : { ...remote, hostname: m[1] };
-}
 
 /** What a channel needs from its server: what its tasks need, and word of draining. */
 export interface ChannelServer extends TaskServer {
@@ -49,8 +36,6 @@ export class Channel implements TaskChannel {
   /** Where responses go, in order. */
   readonly output: Output;
   readonly remote: RemoteAddr;
-  /** Port of the listener that accepted this connection (waitress's SERVER_PORT). */
-  readonly serverPort: number;
   /** Time (Date.now(): a plain builtin, where performance.now() is a runtime call on Deno) of the last byte read or written. */
   lastActivity: number;
   /** The connection is gone; nothing more is read or written. */
@@ -59,10 +44,8 @@ export class Channel implements TaskChannel {
   #parser: RequestParser | null = null;
   /** When the first byte of the request being received arrived. */
   #requestStarted = 0;
-  /** When the minimum body rate's clock for the body being received (re)started; 0: not running. */
-  #bodyClockStart = 0;
-  /** The body's length when that clock (re)started. */
-  #bodyClockBytes = 0;
+  /** The minimum body rate's clock for the body being received. */
+  #bodyClock = new BodyClock();
   /** Requests received whole (or ended by a parse error), waiting for their turn. */
   #queue: RequestParser[] = [];
   #inFlight = false;
@@ -89,10 +72,9 @@ export class Channel implements TaskChannel {
   /** Set once the connection switched to WebSocket: bytes and events go to the session. */
   #session: WebSocketSession | null = null;
 
-  constructor(conn: Connection, server: ChannelServer, serverPort: number) {
+  constructor(conn: Connection, server: ChannelServer) {
     this.conn = conn;
     this.server = server;
-    this.serverPort = serverPort;
     this.remote = withUnmappedIPv4(conn.remote);
     this.lastActivity = Date.now();
     const adj = server.adj;
@@ -171,7 +153,7 @@ export class Channel implements TaskChannel {
       if (parser.completed) {
         this.#parser = null;
         this.#continueSent = false;
-        this.#bodyClockStart = 0;
+        this.#bodyClock.reset();
         if (parser.error !== null) {
           this.#enqueue(parser);
           this.#parseStopped = true;
@@ -204,10 +186,7 @@ export class Channel implements TaskChannel {
   /** Keeps `chunk[from..]` for after the upgrade decision, and reads no more until then. */
   #hold(chunk: Uint8Array, from: number): void {
     this.#held.add(chunk, from);
-    if (!this.#readPaused) {
-      this.#readPaused = true;
-      this.conn.pauseReading();
-    }
+    this.#setReadPaused(true);
   }
 
   /**
@@ -219,18 +198,9 @@ export class Channel implements TaskChannel {
   switchToWebSocket(pending: PendingUpgrade, response: Response): void {
     const leftover = this.#held.take();
     this.#dropQueue();
-    const host = {
-      output: this.output,
-      conn: this.conn,
-      closeAfterFlush: () => this.#closeAfterFlush(),
-      destroy: () => this.destroy(),
-    };
     const logError = (message: string) => this.server.logger.error(message);
-    this.#session = switchProtocols(host, pending, response, this.server.adj.ident, leftover, logError);
-    if (this.#readPaused && !this.closed) {
-      this.#readPaused = false;
-      this.conn.resumeReading();
-    }
+    this.#session = switchProtocols(this, pending, response, this.server.adj.ident, leftover, logError);
+    this.#setReadPaused(false);
   }
 
   /** Sends `100 Continue` once the head is in, unless an earlier response is still due (kept in order). */
@@ -274,42 +244,35 @@ export class Channel implements TaskChannel {
     const queued = this.#queue.length + (this.#inFlight ? 1 : 0);
     const stop = this.#willClose || this.#parseStopped || queued > this.server.adj.channelRequestLookahead ||
       this.output.buffered > 0;
-    if (stop && !this.#readPaused && mayPause) {
-      this.#readPaused = true;
-      this.conn.pauseReading();
-    } else if (!stop && this.#readPaused) {
-      this.#readPaused = false;
-      this.#bodyClockStart = 0; // The time reading was paused does not count against a body.
-      this.conn.resumeReading();
+    if (stop && mayPause) this.#setReadPaused(true);
+    else if (!stop && this.#readPaused) {
+      this.#bodyClock.reset(); // The time reading was paused does not count against a body.
+      this.#setReadPaused(false);
     }
   }
 
+  /** Pauses or resumes reading from the socket, once each way. */
+  #setReadPaused(paused: boolean): void {
+    if (this.#readPaused === paused || this.closed) return;
+    this.#readPaused = paused;
+    if (paused) this.conn.pauseReading();
+    else this.conn.resumeReading();
+  }
+
   /**
-   * The minimum body rate (Apache's mod_reqtimeout `body=20,MinRate=500`): once a body's clock runs,
-   * it may take `bodyTimeout` seconds plus one more for every `bodyMinRate` bytes received. A body that
-   * falls behind gets a 408 and the connection closes (returns true). The clock runs only while the
-   * body is this connection's business: with a request in flight or queued, or output waiting,
-   * reading may be paused, so a slow arrival is not the client's doing and the clock restarts.
-   * Checked as bytes arrive and by the sweep (`checkBodyRate`), for a client that stopped sending.
+   * The minimum body rate (body_clock.ts): a body that falls behind gets a 408 and the connection
+   * closes (returns true). The clock runs only while the body is this connection's business: with a
+   * request in flight or queued, or output waiting, reading may be paused, so it restarts. Checked as
+   * bytes arrive and by the sweep (`checkBodyRate`), for a client that stopped sending.
    */
   #bodyTooSlow(now: number): boolean {
     const { bodyTimeout, bodyMinRate } = this.server.adj;
     const parser = this.#parser;
     if (bodyTimeout === 0 || parser === null || parser.completed || parser.head === null) return false;
-    const received = parser.body?.length ?? 0;
-    if (this.#bodyClockStart === 0 || this.busy || this.#readPaused || this.output.buffered > 0) {
-      this.#bodyClockStart = now;
-      this.#bodyClockBytes = received;
-      return false;
-    }
-    const earned = bodyMinRate > 0 ? ((received - this.#bodyClockBytes) * 1000) / bodyMinRate : 0;
-    if (now - this.#bodyClockStart <= bodyTimeout * 1000 + earned) return false;
-    const version = parser.head.version;
+    const restart = this.busy || this.#readPaused || this.output.buffered > 0;
+    if (!this.#bodyClock.behind(now, parser.body?.length ?? 0, bodyTimeout, bodyMinRate, restart)) return false;
+    const error = slowBodyError(bodyTimeout, bodyMinRate, parser.head.version);
     this.#discardPartial();
-    const detail = bodyMinRate > 0
-      ? `The request body arrived slower than ${bodyMinRate} bytes a second`
-      : `The request body took longer than ${bodyTimeout} seconds`;
-    const error = requestTimeout(detail, version);
     writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
     this.closeWhenFlushed();
     return true;
@@ -389,17 +352,15 @@ export class Channel implements TaskChannel {
   taskDone(close: boolean): void {
     this.#task = null;
     this.#inFlight = false;
-    this.#bodyClockStart = 0; // A body read ahead behind this request starts its clock now.
+    this.#bodyClock.reset(); // A body read ahead behind this request starts its clock now.
     if (this.#session !== null) return;
     const served = this.#serving;
     this.#serving = null;
-    if (this.#held.heldFor(served)) {
-      // Not upgraded: what was held is HTTP after all (unless the connection closes anyway).
-      const held = this.#held.take();
-      if (held !== null && !close) {
-        this.#received(held);
-        return;
-      }
+    // Not upgraded: what was held behind it is HTTP after all (unless the connection closes anyway).
+    const held = this.#held.releaseFor(served);
+    if (held !== null && !close) {
+      this.#received(held);
+      return;
     }
     if (close) {
       this.#willClose = true;
@@ -418,8 +379,6 @@ export class Channel implements TaskChannel {
   get closeAfterResponse(): boolean {
     return this.#willClose || this.server.draining || (this.#peerEnded && this.#queue.length === 0);
   }
-
-  // ---- writing -------------------------------------------------------------
 
   #drained(): void {
     this.lastActivity = Date.now();
@@ -444,10 +403,11 @@ export class Channel implements TaskChannel {
       this.#session.shutdown();
       return;
     }
-    this.#closeAfterFlush();
+    this.closeAfterFlush();
   }
 
-  #closeAfterFlush(): void {
+  /** Closes once pending output is written, whatever the protocol (UpgradeHost). */
+  closeAfterFlush(): void {
     if (this.closed) return;
     this.output.uncork();
     this.#willClose = true;
@@ -487,20 +447,4 @@ export class Channel implements TaskChannel {
     }
     this.server.channelClosed(this);
   }
-}
-
-/** Error codes that only mean the client went away: not worth a log line (waitress closes silently too). */
-const DISCONNECT_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNABORTED",
-  "ConnectionReset",
-  "BrokenPipe",
-  "ConnectionAborted",
-]);
-
-function isDisconnect(error: unknown): boolean {
-  if (error === null || typeof error !== "object") return false;
-  const e = error as { code?: unknown; name?: unknown };
-  return DISCONNECT_CODES.has(String(e.code)) || DISCONNECT_CODES.has(String(e.name));
 }

@@ -16,10 +16,9 @@ import { ServerRequest } from "./request.ts";
 import type { TlsInfo } from "./socket/types.ts";
 import type { RemoteAddr, ServeInfo } from "./types.ts";
 
-/** Where a request arrived: the connection's peer and the listener's port (waitress's SERVER_PORT). */
+/** Where a request arrived: the connection's peer and its TLS. */
 export interface Arrival {
   readonly remote: RemoteAddr;
-  readonly serverPort: number;
   /** The connection's TLS, once its handshake is done; undefined for plain TCP and unix sockets. */
   readonly tls: TlsInfo | undefined;
 }

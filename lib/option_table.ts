@@ -7,16 +7,8 @@
  * @module
  */
 import { compileAccessFormat, DEFAULT_ACCESS_LOG_FORMAT } from "./access_log.ts";
-import {
-  normalizeUrlPrefix,
-  OptionError,
-  parseBoolean,
-  parseCheckedText,
-  parseInteger,
-  parseList,
-  parseOctal,
-  parseString,
-} from "./option_values.ts";
+import { boolean, choice, integer, list, octal, optionalText, type OptionSpec, secret, text } from "./option_spec.ts";
+import { normalizeUrlPrefix, OptionError, parseCheckedText, parseString } from "./option_values.ts";
 
 /**
  * What every waitress adjustment holds once read, by its camelCase name. The
@@ -132,98 +124,8 @@ export type ServeOptions =
     unixSocketPerms?: number | string;
   };
 
-/** How an option's value is read from a string (the CLI) or checked (the API). */
-export type OptionKind =
-  | "string"
-  | "integer"
-  | "boolean"
-  | "list"
-  | "octal";
-
-/** What a row says about its option besides its default and parser. */
-export interface OptionDoc {
-  /** Flag name without dashes (`max-request-body-size`). */
-  flag: string;
-  /** Placeholder for the value in `--help` (none for booleans). */
-  metavar?: string;
-  /** `standard` or `tuning`, as waitress's help groups them. */
-  group: "standard" | "tuning";
-  /** One sentence or two for `--help` and the README. */
-  help: string;
-  /** Smallest accepted integer (inclusive). */
-  min?: number;
-  /** Largest accepted integer (inclusive). */
-  max?: number;
-  /** Repeatable on the command line (values accumulate). */
-  multiple?: boolean;
-}
-
-/** One row of the option table. */
-export interface OptionSpec<T = unknown> extends OptionDoc {
-  /** How the value is parsed and checked. */
-  kind: OptionKind;
-  /** waitress's default: what the option holds when it is not given. */
-  default: T;
-  /** The default as `--help` and the README show it ("" for none), derived from `default`. */
-  defaultText: string;
-  /** Reads a given value (a CLI string or a `serve()` value); throws an OptionError naming `name`. */
-  parse(name: string, value: unknown): T;
-}
-
 /** The table's type: one row per option, typed by what the option holds. */
 export type OptionTable = { readonly [K in OptionName]: OptionSpec<OptionValues[K]> };
-
-function integer(dflt: number, doc: OptionDoc): OptionSpec<number> {
-  const min = doc.min ?? 0;
-  const max = doc.max ?? Infinity;
-  return {
-    ...doc,
-    kind: "integer",
-    default: dflt,
-    defaultText: String(dflt),
-    parse: (n, v) => parseInteger(n, v, min, max),
-  };
-}
-
-function boolean(dflt: boolean, doc: OptionDoc): OptionSpec<boolean> {
-  return { ...doc, kind: "boolean", default: dflt, defaultText: String(dflt), parse: parseBoolean };
-}
-
-function octal(dflt: number, doc: OptionDoc): OptionSpec<number> {
-  return { ...doc, kind: "octal", default: dflt, defaultText: dflt.toString(8), parse: parseOctal };
-}
-
-function list(dflt: readonly string[], doc: OptionDoc): OptionSpec<readonly string[]> {
-  return { ...doc, kind: "list", default: dflt, defaultText: dflt.join(" "), parse: parseList };
-}
-
-/** A string option; `read` checks or normalises what is given (the default must be what `read` would make of it). */
-function text(
-  dflt: string,
-  doc: OptionDoc & { read?: (name: string, value: unknown) => string },
-): OptionSpec<string> {
-  const { read = parseString, ...rest } = doc;
-  return { ...rest, kind: "string", default: dflt, defaultText: dflt, parse: read };
-}
-
-/** One of a few words. */
-function choice(dflt: string, words: readonly string[], doc: OptionDoc): OptionSpec<string> {
-  const read = (name: string, value: unknown): string => {
-    const word = parseString(name, value).trim().toLowerCase();
-    if (words.includes(word)) return word;
-    throw new OptionError(
-      name,
-      `Invalid value for ${name} (--${doc.flag}): expected ${words.join(", ")}, got ${JSON.stringify(value)}`,
-    );
-  };
-  return text(dflt, { ...doc, read });
-}
-
-/** A secret: kept exactly as given (no trimming), off when empty. */
-function secret(doc: OptionDoc): OptionSpec<string | undefined> {
-  const parse = (name: string, value: unknown): string | undefined => parseString(name, value) || undefined;
-  return { ...doc, kind: "string", default: undefined, defaultText: "", parse };
-}
 
 /** An access log format, compiled once here so that a bad atom is an option error. */
 function readAccessFormat(name: string, value: unknown): string {
@@ -234,12 +136,6 @@ function readAccessFormat(name: string, value: unknown): string {
     throw new OptionError(name, `Invalid value for ${name} (--access-logformat): ${(error as Error).message}`);
   }
   return format;
-}
-
-/** A string option that is off when absent or blank. */
-function optionalText(doc: OptionDoc): OptionSpec<string | undefined> {
-  const parse = (name: string, value: unknown): string | undefined => parseString(name, value).trim() || undefined;
-  return { ...doc, kind: "string", default: undefined, defaultText: "", parse };
 }
 
 /**

@@ -128,14 +128,13 @@ class WaitressServer implements Server, ChannelServer {
       // A supervisor that bound the socket owns its file: a worker neither removes nor chmods it.
       const ownsFile = runtime.bindsListeners !== false;
       if (ownsFile) removeStaleUnixSocket(target.path);
-      listener = await runtime.listen({ transport: "unix", path: target.path, backlog }, (c) => this.#accept(c, 0));
+      listener = await runtime.listen({ transport: "unix", path: target.path, backlog }, (c) => this.#accept(c));
       if (ownsFile) chmodSync(target.path, this.adj.unixSocketPerms);
       this.addrs.push({ transport: "unix", hostname: target.path, port: 0, url: addressUrl("unix", target.path, 0) });
     } else {
       const spec = { transport: "tcp" as const, hostname: target.hostname, port: target.port, backlog, tls: this.#tls };
-      let port = 0;
-      listener = await runtime.listen({ ...spec, ipv6Only: target.ipv6Only }, (c) => this.#accept(c, port));
-      port = listener.address.port;
+      listener = await runtime.listen({ ...spec, ipv6Only: target.ipv6Only }, (c) => this.#accept(c));
+      const port = listener.address.port;
       const hostname = listener.address.hostname;
       const url = addressUrl("tcp", hostname, port, this.#tls !== undefined);
       this.addrs.push({ transport: "tcp", hostname, port, url });
@@ -154,12 +153,12 @@ class WaitressServer implements Server, ChannelServer {
     return inUse && this.addrs.some((a) => a.transport === "tcp" && a.hostname === "::" && a.port === target.port);
   }
 
-  #accept(conn: Connection, serverPort: number): void {
+  #accept(conn: Connection): void {
     if (this.#stopping !== null) {
       conn.destroy();
       return;
     }
-    const channel = new Channel(conn, this, serverPort);
+    const channel = new Channel(conn, this);
     this.#channels.add(channel);
     if (this.#channels.size >= this.adj.connectionLimit && !this.#acceptPaused) {
       this.#acceptPaused = true;

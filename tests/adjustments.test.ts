@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveAdjustments } from "../lib/adjustments.ts";
 import { splitListenEntry } from "../lib/binds.ts";
-import { OPTION_TABLE, type OptionSpec } from "../lib/option_table.ts";
+import { OPTION_TABLE } from "../lib/option_table.ts";
+import type { OptionSpec } from "../lib/option_spec.ts";
 import { normalizeUrlPrefix, OptionError, parseBoolean } from "../lib/option_values.ts";
 
 test("adjustments: defaults are waitress's", () => {

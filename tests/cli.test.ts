@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { OPTION_TABLE, type OptionName, type OptionSpec } from "../lib/option_table.ts";
+import { OPTION_TABLE, type OptionName } from "../lib/option_table.ts";
+import type { OptionSpec } from "../lib/option_spec.ts";
 import { OptionError } from "../lib/option_values.ts";
 import { parseCommandLine } from "../lib/cli/args.ts";
 import { AppLoadError, UsageError } from "../lib/cli/errors.ts";

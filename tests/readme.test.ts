@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { OPTION_TABLE, type OptionSpec } from "../lib/option_table.ts";
+import { OPTION_TABLE } from "../lib/option_table.ts";
+import type { OptionSpec } from "../lib/option_spec.ts";
 import { flagSynopsis } from "../lib/cli/help.ts";
 import { normalizeTable, README_PATH, readmeTable, renderOptionsTable } from "./support/readme_table.ts";
 

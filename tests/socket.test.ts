@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { loadSocketRuntime } from "../lib/socket/index.ts";
 import type { Connection, Listener, ListenSpec, SocketRuntime } from "../lib/socket/types.ts";
-import { withUnmappedIPv4 } from "../lib/channel.ts";
+import { withUnmappedIPv4 } from "../lib/peer.ts";
 
 const TIMEOUT = { timeout: 15_000 };
 const MiB = 1024 * 1024;

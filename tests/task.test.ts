@@ -28,7 +28,6 @@ class RecordingChannel implements TaskChannel {
   readonly conn: MemoryConnection;
   readonly output: Output;
   readonly remote = { transport: "tcp" as const, hostname: "192.0.2.7", port: 5555 };
-  readonly serverPort = 8080;
   readonly tls = undefined;
   closeAfterResponse = false;
   started: Task | null = null;

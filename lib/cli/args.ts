@@ -7,7 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { OPTION_TABLE, type OptionName, type OptionSpec, type ServeOptions } from "../option_table.ts";
+import { OPTION_TABLE, type OptionName, type ServeOptions } from "../option_table.ts";
+import type { OptionSpec } from "../option_spec.ts";
 import { parseBoolean, parseInteger, parseOctal } from "../option_values.ts";
 import { UsageError } from "./errors.ts";
 

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { OPTION_TABLE, type OptionSpec } from "../option_table.ts";
+import { OPTION_TABLE } from "../option_table.ts";
+import type { OptionSpec } from "../option_spec.ts";
 import { OptionError } from "../option_values.ts";
 
 /** A command-line mistake: printed as one line, exit status 1. */

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { OPTION_TABLE, type OptionName, type OptionSpec } from "../option_table.ts";
+import { OPTION_TABLE, type OptionName } from "../option_table.ts";
+import type { OptionSpec } from "../option_spec.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The package version (deno.json is the one source of truth; package.json must agree). */

@@ -56,9 +56,9 @@ export class HeldInput {
     this.#after = request;
   }
 
-  /** True when the holding began with `request`. */
-  heldFor(request: object | null): boolean {
-    return request !== null && request === this.#after;
+  /** What was held behind `request` (null when the holding did not begin with it, or nothing came); holding ends. */
+  releaseFor(request: object | null): Uint8Array | null {
+    return request !== null && request === this.#after ? this.take() : null;
   }
 
   /** Keeps a copy of `chunk[from..]` (the adapter may reuse its memory; a Node Buffer's slice() would not copy). */

@@ -45,7 +45,7 @@ export class HarnessServer implements ChannelServer {
   /** A new connection on this server: the peer's end and the channel serving it. */
   open(options: { gathersWrites?: boolean } = {}): { conn: MemoryConnection; channel: Channel } {
     const conn = new MemoryConnection(options);
-    const channel = new Channel(conn, this, 8080);
+    const channel = new Channel(conn, this);
     return { conn, channel };
   }
 }

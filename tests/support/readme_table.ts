@@ -7,7 +7,8 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { OPTION_TABLE, type OptionName, type OptionSpec } from "../../lib/option_table.ts";
+import { OPTION_TABLE, type OptionName } from "../../lib/option_table.ts";
+import type { OptionSpec } from "../../lib/option_spec.ts";
 import { flagSynopsis } from "../../lib/cli/help.ts";
 
 /** The line that opens the generated block. */
