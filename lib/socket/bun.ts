@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { AcceptGate } from "./accept_gate.ts";
 import type {
   Connection,
   ConnectionHandlers,
@@ -299,8 +300,7 @@ class BunListener implements Listener {
   readonly #spec: ListenSpec;
   readonly #handlers: BunSocketHandlers;
   #tls: TlsConfig | undefined;
-  #paused = false;
-  #parked: BunConnection[] = [];
+  readonly #gate = new AcceptGate<BunConnection>();
 
   constructor(spec: ListenSpec, onConnection: (conn: Connection) => void) {
     this.#onConnection = onConnection;
@@ -388,35 +388,31 @@ class BunListener implements Listener {
     const conn = new BunConnection(socket, this.#transport);
     socket.data = conn;
     if (this.#transport === "tcp") socket.setNoDelay(true);
-    if (this.#paused) {
+    if (this.#gate.park(conn)) {
       // Bun cannot stop accepting: park the socket unread, so TCP pushes back on the client.
       conn.pauseReading();
-      this.#parked.push(conn);
     } else {
       this.#onConnection(conn);
     }
   }
 
   pauseAccepting(): void {
-    this.#paused = true;
+    this.#gate.pause();
   }
 
   resumeAccepting(): void {
-    this.#paused = false;
-    while (this.#parked.length > 0 && !this.#paused) {
-      const conn = this.#parked.shift()!;
-      if (conn.closed) continue; // the client gave up while parked
+    this.#gate.resume((conn) => {
+      if (conn.closed) return; // the client gave up while parked
       conn.resumeReading(); // before start(), so start() delivers what was held
       this.#onConnection(conn);
-    }
+    });
   }
 
   close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     // Parked sockets were never handed over, so nobody else would ever close them.
-    for (const conn of this.#parked) conn.destroy();
-    this.#parked = [];
+    for (const conn of this.#gate.takeParked()) conn.destroy();
     server?.stop(false); // stops listening (and removes a unix socket file); connections stay
     return Promise.resolve();
   }

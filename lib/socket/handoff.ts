@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { AcceptGate } from "./accept_gate.ts";
 import type { Socket } from "node:net";
 import process from "node:process";
 import type { FromWorker, HandedListener, ToWorker } from "../supervisor/protocol.ts";
@@ -25,10 +26,9 @@ class HandedOverListener implements Listener {
   readonly address: SocketAddress;
   readonly #index: number;
   readonly #onConnection: (conn: Connection) => void;
-  #paused = false;
   #closed = false;
   /** Sockets held unread while accepting is paused (connectionLimit); still the supervisor's to reroute. */
-  #parked: Socket[] = [];
+  readonly #gate = new AcceptGate<Socket>();
   /** The worker terminates TLS itself: the supervisor hands over the raw TCP connection. */
   readonly #tls: TlsWrapper | undefined;
 
@@ -45,9 +45,8 @@ class HandedOverListener implements Listener {
       send({ t: "back", l: this.#index }, socket);
       return;
     }
-    if (this.#paused) {
+    if (this.#gate.park(socket)) {
       socket.on("error", () => {}); // a parked socket's reset is never an uncaught 'error'
-      this.#parked.push(socket);
       return;
     }
     this.#hand(socket);
@@ -66,22 +65,19 @@ class HandedOverListener implements Listener {
   }
 
   pauseAccepting(): void {
-    this.#paused = true;
+    this.#gate.pause();
   }
 
   resumeAccepting(): void {
-    this.#paused = false;
-    while (this.#parked.length > 0 && !this.#paused) {
-      const socket = this.#parked.shift()!;
+    this.#gate.resume((socket) => {
       if (!socket.destroyed) this.#hand(socket);
-    }
+    });
   }
 
   close(): Promise<void> {
     this.#closed = true;
     // Parked sockets were never served here: the supervisor gives them to another worker.
-    for (const socket of this.#parked) send({ t: "back", l: this.#index }, socket);
-    this.#parked = [];
+    for (const socket of this.#gate.takeParked()) send({ t: "back", l: this.#index }, socket);
     return Promise.resolve();
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { AcceptGate } from "./accept_gate.ts";
 import { createServer, type Server, type Socket } from "node:net";
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import type {
@@ -247,8 +248,7 @@ class NodeListener implements Listener {
   readonly #server: Server;
   readonly #onConnection: (conn: Connection) => void;
   readonly #transport: "tcp" | "unix";
-  #paused = false;
-  #parked: NodeConnection[] = [];
+  readonly #gate = new AcceptGate<NodeConnection>();
   readonly #tls: TlsWrapper | undefined;
 
   constructor(server: Server, spec: ListenSpec, onConnection: (conn: Connection) => void) {
@@ -268,8 +268,7 @@ class NodeListener implements Listener {
   #accept(raw: Socket): void {
     const socket = this.#tls === undefined ? raw : this.#tls.wrap(raw);
     const conn = new NodeConnection(socket, this.#transport);
-    if (this.#paused) this.#parked.push(conn);
-    else this.#onConnection(conn);
+    if (!this.#gate.park(conn)) this.#onConnection(conn);
   }
 
   reloadTls(config: TlsConfig): void {
@@ -277,28 +276,18 @@ class NodeListener implements Listener {
   }
 
   pauseAccepting(): void {
-    this.#paused = true;
+    this.#gate.pause();
   }
 
   resumeAccepting(): void {
-    this.#paused = false;
-    const parked = this.#parked;
-    this.#parked = [];
-    for (let i = 0; i < parked.length; i++) {
-      // A connection the app was told to hold could be paused again by the callback; keep order.
-      if (this.#paused) {
-        this.#parked = parked.slice(i).concat(this.#parked);
-        return;
-      }
-      const conn = parked[i];
+    this.#gate.resume((conn) => {
       if (!conn.closed) this.#onConnection(conn);
-    }
+    });
   }
 
   close(): Promise<void> {
     // Parked sockets were never handed over, so nobody else would ever close them.
-    for (const conn of this.#parked) conn.destroy();
-    this.#parked = [];
+    for (const conn of this.#gate.takeParked()) conn.destroy();
     // server.close() stops listening (and unlinks a unix path) at once; its callback waits for
     // every connection, which is not what Listener.close promises.
     if (this.#server.listening) this.#server.close();
