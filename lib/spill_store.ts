@@ -185,7 +185,7 @@ export function acquireHead(size: number): Uint8Array {
 
 /** Gives a head back: kept for the next spilled body while the kept ones stay under the pool's size. */
 export function releaseHead(head: Uint8Array): void {
-  if (idleHeadBytes + head.length > POOL_HEAD_BYTES) return;
+  if (head.length === 0 || idleHeadBytes + head.length > POOL_HEAD_BYTES) return;
   idleHeads.push({ head, since: Date.now() });
   idleHeadBytes += head.length;
   if (idleSweep === null) scheduleIdleSweep();
