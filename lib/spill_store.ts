@@ -64,7 +64,7 @@ let idleSweep: ReturnType<typeof setTimeout> | null = null;
 // application never sees a head, only copies of it.
 
 /** Idle heads kept, all sizes together, in bytes. */
-const POOL_HEAD_BYTES = 4 * 1024 * 1024;
+const POOL_HEAD_BYTES = 1024 * 1024;
 let idleHeads: Array<{ head: Uint8Array; since: number }> = [];
 let idleHeadBytes = 0;
 

@@ -165,11 +165,11 @@ test("buffers: a head is recycled for the next spilled body, which never sees th
 
 test("buffers: idle heads are kept up to a total size only", () => {
   closeIdleTempFiles();
-  const big = 3 * 1024 * 1024;
-  const bodies = [new InputBuffer(big, big + 1), new InputBuffer(big, big + 1)];
+  const size = 400 * 1024;
+  const bodies = [1, 2, 3].map(() => new InputBuffer(size, size + 1));
   for (const b of bodies) b.append(bytes(1));
   for (const b of bodies) b.dispose();
-  assert.equal(idleHeadCount(), 1, "two 3 MiB heads exceed the pool: one is dropped");
+  assert.equal(idleHeadCount(), 2, "three 400 KiB heads exceed the pool's 1 MiB: the third is dropped");
   closeIdleTempFiles();
 });
 
