@@ -38,6 +38,17 @@ async function echoOne(c: SoakClient, run: SoakRun, extra = ""): Promise<void> {
   await c.all();
 }
 
+/** `n` GETs of `path` ("/e" or "/slow") expected on `c`, as one string to write at once. */
+function pipelined(c: SoakClient, run: SoakRun, path: "/e" | "/slow", n: number): string {
+  let text = "";
+  for (let i = 0; i < n; i++) {
+    const id = run.newId();
+    c.expect(id, path === "/e" ? "e" : "slow");
+    text += getRequest(path, id);
+  }
+  return text;
+}
+
 /** An upload of `size` bytes at a random place in the pool. */
 function randomUpload(run: SoakRun, size: number): Upload {
   return uploadRequest(run.newId(), size, run.between(0, lastUploadOffset(size)));
@@ -58,14 +69,7 @@ async function keepalive(c: SoakClient, run: SoakRun): Promise<void> {
 async function pipeline(c: SoakClient, run: SoakRun): Promise<void> {
   const bursts = run.between(1, 3);
   for (let b = 0; b < bursts; b++) {
-    const n = run.between(8, 48);
-    let text = "";
-    for (let i = 0; i < n; i++) {
-      const id = run.newId();
-      c.expect(id, "e");
-      text += getRequest("/e", id);
-    }
-    c.send(text);
+    c.send(pipelined(c, run, "/e", run.between(8, 48)));
     await c.all();
   }
 }
@@ -162,13 +166,7 @@ export function kindPicker(run: SoakRun, without: ReadonlySet<string>): () => Ki
  */
 export async function slowLane(c: SoakClient, run: SoakRun, depth: number, stopped: () => boolean): Promise<void> {
   while (!c.closed && !c.ended && !c.error && !c.serverCloses && !stopped()) {
-    let text = "";
-    for (let k = 0; k < depth; k++) {
-      const id = run.newId();
-      c.expect(id, "slow");
-      text += getRequest("/slow", id);
-    }
-    c.send(text);
+    c.send(pipelined(c, run, "/slow", depth));
     const want = c.expected.length;
     await c.until(() => c.answered >= want, 10000, "burst responses").catch(() => {});
     if (c.answered < want) break;
