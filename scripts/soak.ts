@@ -21,7 +21,7 @@
  * (soak_main.ts). This file is the entry point.
  *
  * At the end: memory within 10% of its post-warm-up level (after a settle
- * period and a GC; on Node with glibc's allocator, judged after malloc_trim(0)
+ * period and a GC; on Node and Deno with glibc's allocator, judged after malloc_trim(0)
  * or with `--preload` jemalloc, see below), no temporary file (stats().tempFiles and the child's
  * private TMPDIR), descriptors back to baseline; then `shutdown()` during a
  * final burst must lose no response the application produced. Exits
@@ -37,12 +37,12 @@
  * child's LD_PRELOAD (an allocator such as jemalloc); `--trim-check` reports
  * RSS after glibc's malloc_trim(0), called through gdb, next to the end RSS.
  *
- * The memory criterion on Node: glibc's malloc keeps pages the garbage
- * collector freed (docs/soak.md), which says nothing about the server. So on
- * Node without `--preload`, the trim check always runs and the criterion is
- * judged on the RSS after malloc_trim(0); without gdb it is reported and not
- * judged. With `--preload` (jemalloc gives free pages back) and on Deno and
- * Bun, the end RSS itself is judged.
+ * The memory criterion on Node and Deno: glibc's malloc keeps pages the
+ * garbage collector freed (docs/soak.md), which says nothing about the
+ * server. So on Node and Deno without `--preload`, the trim check always runs
+ * and the criterion is judged on the RSS after malloc_trim(0); without gdb it
+ * is reported and not judged. With `--preload` (jemalloc gives free pages
+ * back) and on Bun, the end RSS itself is judged.
  *
  * @module
  */

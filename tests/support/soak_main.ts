@@ -89,9 +89,9 @@ export async function runSoak(root: string, o: SoakOptions): Promise<number> {
     const measured = await measuredRun(load, child, pid, peaks, o);
     const end = await settle(child, o.quick);
     const fdsEnd = fdCount(pid);
-    // Node on glibc: the verdict judges the RSS after malloc_trim(0) (docs/soak.md).
-    const glibcNode = o.runtime === "node" && o.preload === undefined;
-    const trimmed = o.trimCheck || glibcNode ? await rssAfterMallocTrim(pid, child) : null;
+    // Node and Deno on glibc's malloc: the verdict judges the RSS after malloc_trim(0) (docs/soak.md).
+    const glibcHeap = o.runtime !== "bun" && o.preload === undefined;
+    const trimmed = o.trimCheck || glibcHeap ? await rssAfterMallocTrim(pid, child) : null;
 
     const shutdown = await shutdownUnderLoad(run, child, o.quick);
     return printVerdict({
@@ -109,7 +109,7 @@ export async function runSoak(root: string, o: SoakOptions): Promise<number> {
       peakConnections: peaks.connections,
       fds: { initial: fdsInitial, base: fdsBase, peak: peaks.fds, end: fdsEnd },
       trimmed,
-      rss: judgeRss(base.rss, end.rss, trimmed, glibcNode),
+      rss: judgeRss(base.rss, end.rss, trimmed, glibcHeap),
       shutdown,
     }, run);
   } finally {

@@ -47,10 +47,10 @@ export async function settle(child: SoakChild, quick: boolean): Promise<ChildRep
 }
 
 /**
- * `--trim-check` (and Node on glibc; gdb installed): asks the child's
+ * `--trim-check` (and Node or Deno on glibc; gdb installed): asks the child's
  * allocator to give its free heap pages back (malloc_trim(0) through gdb) and
  * reads RSS again. What drops is memory glibc kept after it was freed, not
- * memory anything still holds; on Node without `--preload` that figure is
+ * memory anything still holds; on Node and Deno without `--preload` that figure is
  * the one the verdict judges. Null (and a note) without gdb or glibc.
  */
 export async function rssAfterMallocTrim(pid: number, child: SoakChild): Promise<number | null> {
@@ -68,7 +68,7 @@ export async function rssAfterMallocTrim(pid: number, child: SoakChild): Promise
 
 /** The memory criterion: which RSS is judged, and the problem when it grew too much (null: within bounds). */
 export interface RssJudgement {
-  /** The RSS judged, or null when none could be (Node on glibc without gdb). */
+  /** The RSS judged, or null when none could be (Node or Deno on glibc without gdb). */
   judged: number | null;
   /** What was judged, for the figures: "after malloc_trim(0)", "end" or null. */
   label: string | null;
@@ -76,18 +76,18 @@ export interface RssJudgement {
 }
 
 /**
- * Judges the end RSS against the post-warm-up `base`; on Node with glibc
- * (`glibcNode`) the RSS after malloc_trim(0), since glibc keeps pages the
- * GC freed (docs/soak.md).
+ * Judges the end RSS against the post-warm-up `base`; on Node and Deno with
+ * glibc's malloc (`glibcHeap`) the RSS after malloc_trim(0), since glibc keeps
+ * pages the GC freed (docs/soak.md).
  */
-export function judgeRss(base: number, end: number, trimmed: number | null, glibcNode: boolean): RssJudgement {
-  const judged = glibcNode ? trimmed : end;
+export function judgeRss(base: number, end: number, trimmed: number | null, glibcHeap: boolean): RssJudgement {
+  const judged = glibcHeap ? trimmed : end;
   if (judged === null) return { judged, label: null, problem: null };
-  const label = glibcNode ? "after malloc_trim(0)" : "end";
+  const label = glibcHeap ? "after malloc_trim(0)" : "end";
   const growth = (judged - base) / base;
   let problem: string | null = null;
   if (growth > RSS_GROWTH_ALLOWED) {
-    const what = glibcNode ? "RSS after malloc_trim(0)" : "RSS";
+    const what = glibcHeap ? "RSS after malloc_trim(0)" : "RSS";
     problem = `${what} ${MiB(judged)} MiB is ${(growth * 100).toFixed(1)}% above the post-warm-up ${MiB(base)} MiB`;
   }
   return { judged, label, problem };

@@ -86,7 +86,7 @@ export function problemsOf(o: SoakOutcome, run: SoakRun): string[] {
   }
   if (o.shutdown.error !== null) problems.push(o.shutdown.error);
   if (o.rss.judged === null) {
-    t.messages.push("RSS not judged: Node on glibc needs gdb (malloc_trim) or --preload jemalloc");
+    t.messages.push("RSS not judged: Node and Deno on glibc need gdb (malloc_trim) or --preload jemalloc");
   } else if (o.rss.problem !== null) problems.push(o.rss.problem);
   problems.push(...leftovers(o));
   if (t.lost > 0) problems.push(`${t.lost} responses lost`);
