@@ -24,6 +24,7 @@ function record(over: Partial<AccessRecord> = {}): AccessRecord {
   const responseHeaders: Record<string, string> = { "content-type": "text/plain", "x-trace": "abc" };
   return {
     remoteAddr: "127.0.0.1",
+    requestLine: null,
     method: "GET",
     target: "/p?x=1",
     protocol: "HTTP/1.1",
