@@ -17,6 +17,11 @@ import process from "node:process";
 export interface AccessRecord {
   /** The client address after trusted-proxy handling (`h`). */
   remoteAddr: string;
+  /**
+   * The request line as received, for a request refused before its head could be parsed (`""` when
+   * no whole line arrived; `method`, `target` and `protocol` are then empty); null otherwise.
+   */
+  requestLine: string | null;
   /** `GET`, `POST`... */
   method: string;
   /** The request target as sent (`/p?x=1`). */
@@ -116,11 +121,11 @@ const ATOMS: Record<string, AccessFormatter> = {
   l: () => "-",
   u: basicUser,
   t: (r) => clfTime(r.startTime),
-  r: (r) => escapeValue(`${r.method} ${r.target} ${r.protocol}`),
-  m: (r) => r.method,
+  r: (r) => escapeValue(r.requestLine ?? `${r.method} ${r.target} ${r.protocol}`),
+  m: (r) => r.method || "-",
   U: (r) => escapeValue(splitTarget(r.target)[0]),
   q: (r) => escapeValue(splitTarget(r.target)[1]),
-  H: (r) => r.protocol,
+  H: (r) => r.protocol || "-",
   s: (r) => String(r.status),
   B: (r) => String(r.bodyBytes),
   b: (r) => r.bodyBytes > 0 ? String(r.bodyBytes) : "-",

@@ -1,155 +1,17 @@
 /**
  * Byte buffers that overflow to temporary files, as waitress's
  * OverflowableBuffer does: request bodies above `inbufOverflow` and pending
- * response bytes above `outbufOverflow` live on disk, not in memory.
- *
- * The temporary file is unlinked as soon as it is opened and only its
- * descriptor is kept, so nothing is left behind even if the process dies.
+ * response bytes above `outbufOverflow` do not stay in memory. A request body
+ * keeps its first `inbufOverflow` bytes in memory and spills only the rest
+ * (waitress moves all of it to the file); pending output moves to the file
+ * once it passes the overflow, as in waitress.
  *
  * @module
  */
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { clearTimeout, setTimeout } from "node:timers";
+import { acquireHead, releaseHead, SpillFile } from "./spill_store.ts";
 import { concatBytes as concat } from "./utilities.ts";
 
-let fileCounter = 0;
-
-/** Opens an anonymous temporary file (created, then unlinked at once) and returns its descriptor. */
-function openAnonymousFile(): number {
-  const path = join(tmpdir(), `waitress-${Date.now().toString(36)}-${(fileCounter++).toString(36)}-${randomTag()}`);
-  const fd = openSync(path, "wx+", 0o600);
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  return fd;
-}
-
-function randomTag(): string {
-  return Math.floor(Math.random() * 0x100000000).toString(36);
-}
-
-let openTempFiles = 0;
-
-/** How many temporary files hold a body or pending output right now (for tests and leak checks). */
-export function openTempFileCount(): number {
-  return openTempFiles;
-}
-
-// ---- reuse -----------------------------------------------------------------
-//
-// Creating, unlinking and closing a file per spilled body costs more than the
-// writes, which overwrite pages that already exist far more cheaply than they
-// fill a fresh file (figures in bench/README.md, "Reused files"). So a released
-// file is kept for the next body (it is rewritten from offset 0; bytes past the
-// new length are never read), a few at a time and for a short while only.
-
-/** Most idle files kept. */
-const POOL_FILES = 8;
-/** A file that grew beyond this is closed, not kept: its pages would stay in the page cache. */
-const POOL_FILE_BYTES = 4 * 1024 * 1024;
-/** Idle files are closed after this long without reuse. */
-const POOL_IDLE_MS = 2000;
-
-let idleFiles: Array<{ fd: number; since: number }> = [];
-let idleSweep: ReturnType<typeof setTimeout> | null = null;
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed: nothing to release.
-  }
-}
-
-function acquireFile(): number {
-  return idleFiles.pop()?.fd ?? openAnonymousFile();
-}
-
-function releaseFile(fd: number, size: number): void {
-  if (size > POOL_FILE_BYTES || idleFiles.length >= POOL_FILES) {
-    closeQuietly(fd);
-    return;
-  }
-  idleFiles.push({ fd, since: Date.now() });
-  if (idleSweep === null) scheduleIdleSweep();
-}
-
-function scheduleIdleSweep(): void {
-  idleSweep = setTimeout(sweepIdleFiles, POOL_IDLE_MS);
-  // Never keeps the process alive.
-  (idleSweep as { unref?: () => void }).unref?.();
-}
-
-function sweepIdleFiles(): void {
-  idleSweep = null;
-  const cutoff = Date.now() - POOL_IDLE_MS;
-  // Oldest first: files are reused from the end.
-  let keep = 0;
-  while (keep < idleFiles.length && idleFiles[keep].since <= cutoff) closeQuietly(idleFiles[keep++].fd);
-  idleFiles = idleFiles.slice(keep);
-  if (idleFiles.length > 0) scheduleIdleSweep();
-}
-
-/** Closes the temporary files kept for reuse (at server close; also handy in tests). */
-export function closeIdleTempFiles(): void {
-  for (const f of idleFiles) closeQuietly(f.fd);
-  idleFiles = [];
-  if (idleSweep !== null) clearTimeout(idleSweep);
-  idleSweep = null;
-}
-
-/** How many temporary files are kept for reuse right now. */
-export function idleTempFileCount(): number {
-  return idleFiles.length;
-}
-
-/** A temporary file written at the end and read from the front. */
-class SpillFile {
-  fd: number;
-  writePos = 0;
-  readPos = 0;
-  constructor() {
-    this.fd = acquireFile();
-    openTempFiles++;
-  }
-  get pending(): number {
-    return this.writePos - this.readPos;
-  }
-  append(bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) {
-      done += writeSync(this.fd, bytes, done, bytes.length - done, this.writePos + done);
-    }
-    this.writePos += bytes.length;
-  }
-  readAt(position: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, position + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return done === length ? out : out.subarray(0, done);
-  }
-  take(max: number): Uint8Array {
-    const chunk = this.readAt(this.readPos, Math.min(max, this.pending));
-    this.readPos += chunk.length;
-    return chunk;
-  }
-  /** Gives the file back (kept for reuse, or closed). */
-  close(): void {
-    if (this.fd < 0) return;
-    releaseFile(this.fd, this.writePos);
-    this.fd = -1;
-    openTempFiles--;
-  }
-}
+export { closeIdleTempFiles, idleHeadCount, idleTempFileCount, openTempFileCount } from "./spill_store.ts";
 
 const READ_CHUNK = 65536;
 
@@ -159,8 +21,10 @@ const READ_CHUNK = 65536;
  *
  * When the length is announced (Content-Length), the body is not gathered in
  * pieces: one array of that size is filled in place, or, above the overflow,
- * bytes go straight to the temporary file. Either way each byte is copied
- * once on the way in.
+ * the first `overflow` bytes fill a recycled head and the rest goes straight
+ * to the temporary file. Either way each byte is copied once on the way in,
+ * and no body holds more than `overflow` bytes of memory until the
+ * application asks for all of it.
  */
 export class InputBuffer {
   #chunks: Uint8Array[] = [];
@@ -171,11 +35,15 @@ export class InputBuffer {
   #length = 0;
   #overflow: number;
   #expected: number;
+  /** The first `overflow` bytes of a spilled body (a recycled array, never handed out). */
+  #head: Uint8Array | null = null;
+  #headLength = 0;
+  /** The bytes after the head. */
   #file: SpillFile | null = null;
 
   /**
-   * Bodies longer than `overflow` bytes go to a temporary file. `expected` is
-   * the announced length, or -1 when unknown (chunked).
+   * Bodies longer than `overflow` bytes spill their tail to a temporary file.
+   * `expected` is the announced length, or -1 when unknown (chunked).
    */
   constructor(overflow: number, expected = -1) {
     this.#overflow = overflow;
@@ -187,7 +55,16 @@ export class InputBuffer {
     return this.#length;
   }
 
-  /** True once the body lives in a temporary file. */
+  /** Bytes of memory the body holds now (its array, its pieces, or its head); never more than the overflow until read whole. */
+  get memoryBytes(): number {
+    if (this.#head !== null) return this.#head.length;
+    if (this.#whole !== null) return this.#whole.length;
+    let n = 0;
+    for (const c of this.#chunks) n += c.length;
+    return n;
+  }
+
+  /** True once part of the body lives in a temporary file. */
   get inFile(): boolean {
     return this.#file !== null;
   }
@@ -195,9 +72,10 @@ export class InputBuffer {
   /** Appends a copy of `chunk` (which may be a view of a reused read buffer). */
   append(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    // Allocated at the first byte, not at the head: a head alone must not cost the body's memory.
-    if (this.#length === 0 && this.#expected > 0 && this.#expected <= this.#overflow) {
-      this.#whole ??= new Uint8Array(this.#expected);
+    if (this.#length === 0 && this.#expected > 0) {
+      // Allocated at the first byte, not at the head: a head alone must not cost the body's memory.
+      if (this.#expected <= this.#overflow) this.#whole ??= new Uint8Array(this.#expected);
+      else this.#head ??= acquireHead(this.#overflow);
     }
     const whole = this.#whole;
     if (whole !== null && this.#length + chunk.length <= whole.length) {
@@ -207,12 +85,7 @@ export class InputBuffer {
     }
     if (whole !== null) this.#unwhole(); // more than announced: the receivers never do this, but stay correct
     this.#length += chunk.length;
-    // Opened at the first byte, not at the head: a head alone must not cost a descriptor.
-    if (this.#file === null && this.#expected > this.#overflow) this.#file = new SpillFile();
-    if (this.#file) {
-      this.#file.append(chunk);
-      return;
-    }
+    if (this.#head !== null) return this.#appendSpilled(chunk);
     // A real copy: `slice()` on a node:buffer Buffer (what Node and Bun sockets deliver) is only a view.
     this.#chunks.push(new Uint8Array(chunk));
     if (this.#length > this.#overflow) this.#spill();
@@ -223,11 +96,26 @@ export class InputBuffer {
     this.#whole = null;
   }
 
+  /** The first bytes fill the head; the rest goes to the file (opened at the first byte past the head). */
+  #appendSpilled(chunk: Uint8Array): void {
+    const head = this.#head!;
+    const room = head.length - this.#headLength;
+    if (room > 0) {
+      const n = Math.min(room, chunk.length);
+      head.set(n === chunk.length ? chunk : chunk.subarray(0, n), this.#headLength);
+      this.#headLength += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    (this.#file ??= new SpillFile()).append(chunk);
+  }
+
+  /** Gathered pieces went past the overflow: they move into a head, the excess to the file. */
   #spill(): void {
-    const file = new SpillFile();
-    for (const c of this.#chunks) file.append(c);
+    const chunks = this.#chunks;
     this.#chunks = [];
-    this.#file = file;
+    this.#head = acquireHead(this.#overflow);
+    for (const c of chunks) this.#appendSpilled(c);
   }
 
   /** A second request (a clone) reads this body too: every reader gets its own copy from now on. */
@@ -240,7 +128,14 @@ export class InputBuffer {
    * own array is handed over without a copy when nobody else can read it.
    */
   bytes(): Uint8Array {
-    if (this.#file) return this.#file.readAt(0, this.#length);
+    const head = this.#head;
+    if (head !== null) {
+      const out = new Uint8Array(this.#length);
+      out.set(head.subarray(0, this.#headLength));
+      const tail = this.#length - this.#headLength;
+      const got = this.#file ? this.#file.readInto(out, this.#headLength, tail, 0) : 0;
+      return got === tail ? out : out.slice(0, this.#headLength + got);
+    }
     const whole = this.#whole;
     if (whole !== null) {
       // Short of the announced length (a body cut off, never served): a copy of what arrived, so
@@ -254,6 +149,13 @@ export class InputBuffer {
     return joined === this.#chunks[0] ? joined.slice() : joined;
   }
 
+  /** A copy of up to `size` bytes at `position`, from the head, the file, or the body's own array. */
+  #copyAt(position: number, size: number): Uint8Array {
+    if (this.#head === null) return this.#whole!.slice(position, position + size);
+    if (position < this.#headLength) return this.#head.slice(position, Math.min(position + size, this.#headLength));
+    return this.#file!.readAt(position - this.#headLength, size);
+  }
+
   /** A fresh stream over the body, read in 64 KiB pieces from memory or the file; `onRead` runs at the first pull. */
   stream(onRead?: () => void): ReadableStream<Uint8Array> {
     let position = 0;
@@ -261,11 +163,11 @@ export class InputBuffer {
     return new ReadableStream<Uint8Array>({
       pull: (controller) => {
         onRead?.();
-        if (this.#file || this.#whole) {
+        if (this.#head || this.#whole) {
           if (position >= this.#length) return controller.close();
-          const size = Math.min(READ_CHUNK, this.#length - position);
           // Copies: the application may transfer or mutate what it reads.
-          const chunk = this.#file ? this.#file.readAt(position, size) : this.#whole!.slice(position, position + size);
+          const chunk = this.#copyAt(position, Math.min(READ_CHUNK, this.#length - position));
+          if (chunk.length === 0) return controller.close();
           position += chunk.length;
           controller.enqueue(chunk);
           return;
@@ -281,6 +183,9 @@ export class InputBuffer {
   dispose(): void {
     this.#chunks = [];
     this.#whole = null;
+    if (this.#head !== null) releaseHead(this.#head);
+    this.#head = null;
+    this.#headLength = 0;
     this.#file?.close();
     this.#file = null;
   }

@@ -9,9 +9,8 @@
 import { InputBuffer } from "./buffers.ts";
 import { Output } from "./output.ts";
 import { type HttpError, RequestParser } from "./parser.ts";
-import { writeErrorResponse } from "./response_writer.ts";
 import type { Connection, TlsInfo } from "./socket/types.ts";
-import { runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
+import { answerRefusal, runTask, type Task, type TaskChannel, type TaskServer } from "./task.ts";
 import type { RemoteAddr } from "./types.ts";
 import { BodyClock, slowBodyError } from "./body_clock.ts";
 import { isDisconnect, withUnmappedIPv4 } from "./peer.ts";
@@ -195,11 +194,12 @@ export class Channel implements TaskChannel {
    * the request head first. The task then finishes, releasing its slot; the
    * connection still counts toward connectionLimit until the session ends.
    */
-  switchToWebSocket(pending: PendingUpgrade, response: Response): void {
+  switchToWebSocket(pending: PendingUpgrade, response: Response, ended: ((sentBytes: number) => void) | null): void {
     const leftover = this.#held.take();
     this.#dropQueue();
     const logError = (message: string) => this.server.logger.error(message);
     this.#session = switchProtocols(this, pending, response, this.server.adj.ident, leftover, logError);
+    this.#session.ended = ended;
     this.#setReadPaused(false);
   }
 
@@ -272,8 +272,8 @@ export class Channel implements TaskChannel {
     const restart = this.busy || this.#readPaused || this.output.buffered > 0;
     if (!this.#bodyClock.behind(now, parser.body?.length ?? 0, bodyTimeout, bodyMinRate, restart)) return false;
     const error = slowBodyError(bodyTimeout, bodyMinRate, parser.head.version);
+    answerRefusal(this.server, this, parser, error, this.#requestStarted);
     this.#discardPartial();
-    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
     this.closeWhenFlushed();
     return true;
   }
@@ -311,7 +311,7 @@ export class Channel implements TaskChannel {
     this.#inFlight = true;
     this.#serving = parser;
     if (parser.error !== null) {
-      this.#serveError(parser.error);
+      this.#serveError(parser, parser.error);
       return;
     }
     runTask(this.server, this, parser);
@@ -323,8 +323,8 @@ export class Channel implements TaskChannel {
     this.#serveNext();
   };
 
-  #serveError(error: HttpError): void {
-    writeErrorResponse(this.output, this.server.adj.ident, error.status, error.reason, error.detail, error.version);
+  #serveError(parser: RequestParser, error: HttpError): void {
+    answerRefusal(this.server, this, parser, error, this.#requestStarted);
     this.#dropQueue();
     this.#willClose = true;
     this.taskDone(true);
@@ -437,11 +437,11 @@ export class Channel implements TaskChannel {
     this.closed = true;
     this.#discardPartial();
     this.#dropQueue();
+    this.#session?.onClose(error);
     this.output.close();
     this.#connectionLost(error ?? new Error("connection closed"));
     this.output.wakeAll();
     this.#held.take();
-    this.#session?.onClose(error);
     if (error !== undefined && this.server.adj.logSocketErrors && !isDisconnect(error)) {
       this.server.logger.warn(`Socket error from ${this.remote.hostname}:${this.remote.port}: ${String(error)}`);
     }

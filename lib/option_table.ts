@@ -81,7 +81,7 @@ export interface OptionValues {
   outbufOverflow: number;
   /** The application's body stream waits while more than this is pending. */
   outbufHighWatermark: number;
-  /** Request bodies larger than this are buffered in a temporary file. */
+  /** Request bodies larger than this keep this many bytes in memory and the rest in a temporary file. */
   inbufOverflow: number;
   /** Stop accepting new connections at this many open ones. */
   connectionLimit: number;
@@ -351,7 +351,7 @@ export const OPTION_TABLE: OptionTable = {
     metavar: "INT",
     group: "tuning",
     min: 0,
-    help: "Request bodies larger than this are buffered in a temporary file.",
+    help: "Request bodies larger than this keep this many bytes in memory and the rest in a temporary file.",
   }),
   connectionLimit: integer(100, {
     flag: "connection-limit",

@@ -66,6 +66,7 @@ export class RequestParser {
   #body: BodySink | null = null;
   #receiver: FixedLengthReceiver | ChunkedReceiver | null = null;
   #error: HttpError | null = null;
+  #failedLine: string | null = null;
 
   /** `makeSink` is called once, when the head announces a body, with its Content-Length (-1 when chunked). */
   constructor(limits: ParserLimits, makeSink: (expectedLength: number) => BodySink) {
@@ -91,6 +92,14 @@ export class RequestParser {
   /** The parsed head; null until it is complete, and when it was invalid. */
   get head(): RequestHead | null {
     return this.#head;
+  }
+
+  /**
+   * The request line as received, when the head failed before it could be parsed whole (for the
+   * access log); null when no whole line arrived, and for every request whose head parsed.
+   */
+  get failedLine(): string | null {
+    return this.#failedLine;
   }
 
   /** The body sink; null when the request has no body (no Content-Length, or 0, and not chunked). */
@@ -129,7 +138,12 @@ export class RequestParser {
     return consumed;
   }
 
-  #tooLarge(consumed: number): number {
+  /** A 431; `bytes[from, to)` is the head received so far, whose first line, if whole, is kept. */
+  #tooLarge(consumed: number, bytes?: Uint8Array, from = 0, to = 0): number {
+    if (bytes !== undefined) {
+      const lf = bytes.subarray(from, to).indexOf(LF);
+      if (lf > 0 && bytes[from + lf - 1] === CR) this.#failedLine = decodeLatin1(bytes, from, from + lf - 1);
+    }
     return this.#fail(headersTooLarge(this.#limits.maxRequestHeaderSize), consumed);
   }
 
@@ -175,7 +189,7 @@ export class RequestParser {
         this.#parseHead(data, pos, end);
         return end;
       }
-      if (available > allowed) return this.#tooLarge(pos + allowed + 1);
+      if (available > allowed) return this.#tooLarge(pos + allowed + 1, data, pos, pos + allowed);
       this.#appendToBuffer(data, pos, data.length);
       return data.length;
     }
@@ -190,7 +204,7 @@ export class RequestParser {
       this.#bufLength = 0;
       return pos + (end - before);
     }
-    if (this.#bufLength > allowed) return this.#tooLarge(pos + take);
+    if (this.#bufLength > allowed) return this.#tooLarge(pos + take, buf, 0, allowed);
     return pos + take;
   }
 
@@ -207,8 +221,10 @@ export class RequestParser {
   }
 
   #parseHead(bytes: Uint8Array, start: number, end: number): void {
-    const result = parseHead(decodeLatin1(bytes, start, end), this.#limits);
+    const text = decodeLatin1(bytes, start, end);
+    const result = parseHead(text, this.#limits);
     if ("status" in result) {
+      this.#failedLine = text.slice(0, text.indexOf("\r\n"));
       this.#fail(result, end);
       return;
     }

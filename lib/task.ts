@@ -14,11 +14,11 @@ import type { Adjustments } from "./adjustments.ts";
 import type { Logger } from "./logger.ts";
 import type { InputBuffer } from "./buffers.ts";
 import { type Arrival, buildRequest, type RequestInfo } from "./incoming.ts";
-import type { RequestHead, RequestParser } from "./parser.ts";
+import type { HttpError, RequestHead, RequestParser } from "./parser.ts";
 import { abortServerRequest, type ServerRequest } from "./request.ts";
 import type { FastResponse } from "./response.ts";
 import { type ResponseJob, type ResponseSink, writeErrorResponse, writeResponse } from "./response_writer.ts";
-import type { Handler } from "./types.ts";
+import type { Handler, RemoteAddr } from "./types.ts";
 import { describeError, describeKind } from "./utilities.ts";
 import { handshakeAnswer, hasUpgradeHeader } from "./websocket/engine.ts";
 import { offerUpgrade, type PendingUpgrade, takeUpgrade } from "./websocket/upgrade.ts";
@@ -59,8 +59,11 @@ export interface TaskChannel extends Arrival {
   taskDone(close: boolean): void;
   /** Drops the connection now (a response that cannot be completed). */
   destroy(): void;
-  /** The handler returned a WebSocket upgrade: write the 101 and hand the connection over. */
-  switchToWebSocket(pending: PendingUpgrade, response: Response): void;
+  /**
+   * The handler returned a WebSocket upgrade: write the 101 and hand the connection over; `ended`
+   * (when not null) hears, once the connection is gone, how many frame bytes were sent.
+   */
+  switchToWebSocket(pending: PendingUpgrade, response: Response, ended: ((sentBytes: number) => void) | null): void;
 }
 
 /** Serves a parsed request on `channel` once `server` has a dispatcher slot for it. */
@@ -164,8 +167,19 @@ export class Task implements ResponseJob {
     if (this.#upgradable) {
       const upgrade = takeUpgrade(this.request!, response);
       if (upgrade !== null) {
-        if (this.server.accessLog !== null) this.#status = 101;
-        this.channel.switchToWebSocket(upgrade, response);
+        const log = this.server.accessLog;
+        this.channel.switchToWebSocket(
+          upgrade,
+          response,
+          log === null ? null : (sent) => {
+            // As nginx (and gunicorn, for a WebSocket served inside the app call) log it: when the
+            // connection ends, with the bytes sent after the 101 head and the whole session's time.
+            this.#status = 101;
+            this.bodySent = sent;
+            this.#response = response;
+            this.#logAccess(log);
+          },
+        );
         this.#finish(false);
         return;
       }
@@ -253,6 +267,7 @@ export class Task implements ResponseJob {
     this.#response = null;
     log({
       remoteAddr: (this.info?.remoteAddr ?? this.channel.remote).hostname,
+      requestLine: null,
       method: head.method,
       target: head.target,
       protocol: `HTTP/${head.version}`,
@@ -264,6 +279,53 @@ export class Task implements ResponseJob {
       duration: performance.now() - this.#receivedClock,
     });
   }
+}
+
+/**
+ * waitress's ErrorTask: writes the error answer the channel decided while
+ * reading `parser`'s request (a malformed head, 413, 431, the 408 of the
+ * body clock), before any task existed, and logs it as nginx and Apache do.
+ * `startTime` is when the request's first byte arrived (epoch ms).
+ */
+export function answerRefusal(
+  server: TaskServer,
+  channel: Pick<TaskChannel, "output" | "remote">,
+  parser: RequestParser,
+  error: HttpError,
+  startTime: number,
+): void {
+  const { status, reason, detail, version } = error;
+  const bodyBytes = writeErrorResponse(channel.output, server.adj.ident, status, reason, detail, version);
+  if (server.accessLog !== null) logRefusal(server.accessLog, channel.remote, parser, status, bodyBytes, startTime);
+}
+
+/**
+ * The access log line of a refusal: the request line if it was read
+ * (escaped like every client value), `-` if not; the peer's address, since
+ * no trusted-proxy header of a refused request is believed.
+ */
+function logRefusal(
+  log: (record: AccessRecord) => void,
+  remote: RemoteAddr,
+  parser: RequestParser,
+  status: number,
+  bodyBytes: number,
+  startTime: number,
+): void {
+  const head = parser.head;
+  log({
+    remoteAddr: remote.hostname,
+    requestLine: head === null ? parser.failedLine ?? "" : null,
+    method: head?.method ?? "",
+    target: head?.target ?? "",
+    protocol: head === null ? "" : `HTTP/${head.version}`,
+    requestHeaders: head?.headers ?? [],
+    status,
+    bodyBytes,
+    responseHeader: () => null,
+    startTime,
+    duration: Date.now() - startTime,
+  });
 }
 
 /** The reason `info.completed` rejects with; built only when it does (an Error captures a stack). */

@@ -24,6 +24,7 @@ function record(over: Partial<AccessRecord> = {}): AccessRecord {
   const responseHeaders: Record<string, string> = { "content-type": "text/plain", "x-trace": "abc" };
   return {
     remoteAddr: "127.0.0.1",
+    requestLine: null,
     method: "GET",
     target: "/p?x=1",
     protocol: "HTTP/1.1",
@@ -105,6 +106,16 @@ describe("access log format", () => {
     assert.equal(escapeValue('a"b\\c\x01\x7f'), 'a\\"b\\\\c\\x01\\x7f');
     const r = record({ requestHeaders: ["user-agent", 'evil" 200 1 "x'] });
     assert.equal(compileAccessFormat('"%(a)s"')(r), '"evil\\" 200 1 \\"x"');
+  });
+
+  it("logs a request refused before its head parsed with the line as received, escaped, or -", () => {
+    const refused = { method: "", target: "", protocol: "", requestHeaders: [], status: 400 };
+    const format = compileAccessFormat('"%(r)s" %(m)s %(U)s %(q)s %(H)s %(s)s "%(a)s" %(u)s');
+    assert.equal(
+      format(record({ ...refused, requestLine: 'GET /"\x01 HTTP/1.1' })),
+      '"GET /\\"\\x01 HTTP/1.1" - - - - 400 "-" -',
+    );
+    assert.equal(format(record({ ...refused, requestLine: "" })), '"-" - - - - 400 "-" -');
   });
 
   it("refuses an unknown atom and a bare %", () => {
@@ -315,6 +326,59 @@ describe("access log through a server", () => {
     const [status, sent] = lines[0].split(" ");
     assert.equal(status, "200");
     assert.ok(Number(sent) > 0 && Number(sent) < total, lines[0]);
+  });
+
+  it("logs the errors answered before a request existed: a malformed head, 413, 431 (line read or not), 408", async () => {
+    const answers: Array<[string, number, number]> = []; // [what was sent, status, body bytes the client got]
+    const talk = async (port: number, request: string, slowTail = "") => {
+      const c = await RawClient.open(port);
+      c.send(request);
+      if (slowTail !== "") {
+        await sleep(1300);
+        c.send(slowTail);
+      }
+      const [r] = await c.responses(1, 5000);
+      answers.push([request, r.status, r.body.length]);
+      await c.waitClosed();
+      c.destroy();
+    };
+    const long = "a".repeat(300);
+    const lines = await linesServed(
+      () => new Response("never"),
+      { maxRequestHeaderSize: 200, maxRequestBodySize: 10, bodyTimeout: 1, bodyMinRate: 100_000 },
+      async (port) => {
+        await talk(port, "GET /a?x=1 HTTP/1.1\r\nHost: h\r\nNo colon here\r\n\r\n");
+        await talk(port, 'GET /"\x01 HTTP/1.1\r\nHost: h\r\n\r\n');
+        // Refused by its head (the headers are not known then), and by its body (they are).
+        await talk(port, "POST /up HTTP/1.1\r\nHost: h\r\nUser-Agent: ua\r\nContent-Length: 11\r\n\r\n");
+        await talk(
+          port,
+          "POST /chunks HTTP/1.1\r\nHost: h\r\nUser-Agent: ua\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n",
+        );
+        await talk(port, `GET /big HTTP/1.1\r\nHost: h\r\nX: ${long}\r\n\r\n`);
+        await talk(port, `GET /${long} HTTP/1.1\r\nHost: h\r\n\r\n`);
+        await talk(port, "POST /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nabc", "d");
+      },
+    );
+    const statuses = answers.map(([, status]) => status);
+    assert.deepEqual(statuses, [400, 400, 413, 413, 431, 431, 408]);
+    const expected = [
+      "GET /a?x=1 HTTP/1.1",
+      'GET /\\"\\x01 HTTP/1.1',
+      "POST /up HTTP/1.1",
+      "POST /chunks HTTP/1.1",
+      "GET /big HTTP/1.1",
+      "-",
+      "POST /slow HTTP/1.1",
+    ];
+    const agents = ["-", "-", "-", "ua", "-", "-", "-"];
+    assert.equal(lines.length, expected.length, lines.join("\n"));
+    lines.forEach((line, i) => {
+      const [, status, bytes] = answers[i];
+      const tail = `"${expected[i]}" ${status} ${bytes} "-" "${agents[i]}"`;
+      assert.match(line, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] /, line);
+      assert.ok(line.endsWith(` ${tail}`), `${line}\n does not end with ${tail}`);
+    });
   });
 
   it("refuses an unknown atom when the server starts", async () => {

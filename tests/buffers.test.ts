@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeIdleTempFiles, idleTempFileCount, InputBuffer, openTempFileCount, OutputBuffer } from "../lib/buffers.ts";
+import {
+  closeIdleTempFiles,
+  idleHeadCount,
+  idleTempFileCount,
+  InputBuffer,
+  openTempFileCount,
+  OutputBuffer,
+} from "../lib/buffers.ts";
 import { Dispatcher } from "../lib/dispatcher.ts";
 
 const bytes = (n: number, seed = 0) => new Uint8Array(n).map((_, i) => (i + seed) % 256);
@@ -85,19 +92,85 @@ test("buffers: an announced length streams in copies, and more bytes than announ
   short.dispose();
 });
 
-test("buffers: an announced length above the limit goes straight to a file, opened at the first byte", async () => {
+test("buffers: an announced length above the limit keeps its first `overflow` bytes in memory, the rest in a file", async () => {
   const before = openTempFileCount();
   const b = new InputBuffer(100, 500);
-  assert.equal(openTempFileCount(), before, "a head alone opens no file");
-  assert.equal(b.inFile, false);
+  assert.equal(b.memoryBytes, 0, "a head alone costs no body memory");
   b.append(bytes(10));
-  assert.equal(b.inFile, true);
+  assert.equal(b.memoryBytes, 100, "the head: exactly the overflow, not the announced length");
+  for (let i = 1; i < 10; i++) b.append(bytes(10, i * 10));
+  assert.equal(b.inFile, false, "the first 100 bytes fill the head");
+  assert.equal(openTempFileCount(), before, "no file yet");
+  b.append(bytes(10, 100));
+  assert.equal(b.inFile, true, "the 101st byte opens the file");
   assert.equal(openTempFileCount(), before + 1);
-  for (let i = 1; i < 50; i++) b.append(bytes(10, i * 10));
+  for (let i = 11; i < 50; i++) b.append(bytes(10, i * 10));
+  assert.equal(b.memoryBytes, 100, "memory stays bounded by the overflow");
   assert.deepEqual(b.bytes(), bytes(500));
   assert.deepEqual(await readAll(b.stream()), bytes(500));
   b.dispose();
   assert.equal(openTempFileCount(), before);
+});
+
+test("buffers: a piece that straddles the head's end is split between memory and the file", async () => {
+  const b = new InputBuffer(100, 300);
+  b.append(bytes(70));
+  b.append(bytes(230, 70)); // 30 to the head, 200 to the file
+  assert.equal(b.inFile, true);
+  assert.equal(b.memoryBytes, 100);
+  const all = b.bytes();
+  assert.deepEqual(all, bytes(300));
+  all.fill(0); // the caller's own copy: the head is not handed out
+  assert.deepEqual(b.bytes(), bytes(300));
+  const pieces: number[] = [];
+  for await (const p of b.stream()) pieces.push(p.length);
+  assert.deepEqual(pieces, [100, 200], "a stream reads the head, then the file");
+  b.dispose();
+});
+
+test("buffers: an unknown length moves its pieces into a head when it passes the overflow", async () => {
+  const before = openTempFileCount();
+  const b = new InputBuffer(100);
+  for (let i = 0; i < 3; i++) b.append(bytes(40, i * 40)); // 120: 100 in the head, 20 in the file
+  assert.equal(b.inFile, true);
+  assert.equal(b.memoryBytes, 100);
+  for (let i = 3; i < 10; i++) b.append(bytes(40, i * 40));
+  assert.equal(b.length, 400);
+  assert.equal(b.memoryBytes, 100);
+  assert.deepEqual(b.bytes(), bytes(400));
+  assert.deepEqual(await readAll(b.stream()), bytes(400));
+  b.dispose();
+  assert.equal(openTempFileCount(), before);
+});
+
+test("buffers: a head is recycled for the next spilled body, which never sees the old bytes", async () => {
+  closeIdleTempFiles();
+  const first = new InputBuffer(100, 500);
+  first.append(new Uint8Array(500).fill(0xee));
+  first.dispose();
+  assert.equal(idleHeadCount(), 1, "the head is kept");
+  const second = new InputBuffer(100, 150);
+  second.append(bytes(60)); // shorter than the head: the rest of the head still holds 0xee
+  assert.equal(idleHeadCount(), 0, "the kept head was taken again");
+  const cut = second.bytes();
+  assert.deepEqual(cut, bytes(60), "a body cut short inside the head gives only what arrived");
+  assert.deepEqual(await readAll(second.stream()), bytes(60));
+  second.append(bytes(90, 60));
+  assert.deepEqual(second.bytes(), bytes(150));
+  assert.deepEqual(await readAll(second.stream()), bytes(150));
+  second.dispose();
+  closeIdleTempFiles();
+  assert.equal(idleHeadCount(), 0, "and dropped with the idle files");
+});
+
+test("buffers: idle heads are kept up to a total size only", () => {
+  closeIdleTempFiles();
+  const size = 400 * 1024;
+  const bodies = [1, 2, 3].map(() => new InputBuffer(size, size + 1));
+  for (const b of bodies) b.append(bytes(1));
+  for (const b of bodies) b.dispose();
+  assert.equal(idleHeadCount(), 2, "three 400 KiB heads exceed the pool's 1 MiB: the third is dropped");
+  closeIdleTempFiles();
 });
 
 test("buffers: a released temporary file is reused for the next body, which never sees the old bytes", async () => {

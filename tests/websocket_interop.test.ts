@@ -15,6 +15,7 @@ import { upgradeWebSocket as honoUpgradeWebSocket } from "../hono.ts";
 import { negotiateDeflate } from "../lib/websocket/extensions.ts";
 import { runToEnd } from "./support/process.ts";
 import { startServer, type TestServer } from "./support/server.ts";
+import { interopResult } from "./support/websocket.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -58,14 +59,7 @@ for (const deflate of [false, true]) {
           const path = `/${name}`;
           const [cmd, args] = CLIENTS[name](`ws://127.0.0.1:${t.port}${path}${deflate ? "?deflate" : ""}`);
           const result = await runToEnd(cmd, args, { cwd: root, timeoutMs: 30_000 });
-          const line = result.stdout.trim().split("\n").at(-1) ?? "";
-          assert.ok(line.startsWith("{"), `no result from ${name}: ${result.stdout}\n${result.stderr}`);
-          const seen = JSON.parse(line);
-          assert.equal(seen.protocol, "superchat");
-          assert.equal(seen.echoed, 6, line);
-          assert.deepEqual(seen.mismatches, []);
-          assert.equal(seen.code, 1000);
-          assert.equal(seen.wasClean, true);
+          const seen = interopResult(name, result);
           const agreed = deflate ? negotiateDeflate(offers.get(path) ?? null)?.response ?? "" : "";
           assert.equal(seen.extensions, agreed);
           // Node's, Bun's and Python's clients offer compression (Deno's does not): it must then be in use.

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { OPENSSL, selfSignedArgs } from "../../tests/support/openssl.mjs";
 import { bin, log } from "./common.mjs";
 
 /** The native server with TLS, per runtime. */
@@ -16,26 +17,16 @@ let dir = null;
 /** A fresh temporary directory with cert.pem and key.pem, or null without openssl. */
 function certificateDir() {
   if (dir !== null) return dir;
-  if (!existsSync("/usr/bin/openssl")) return null;
+  if (!existsSync(OPENSSL)) return null;
   dir = mkdtempSync(join(tmpdir(), "waitress-bench-tls-"));
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  execFileSync("/usr/bin/openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    join(dir, "key.pem"),
-    "-out",
-    join(dir, "cert.pem"),
-    "-days",
-    "2",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-  ], { stdio: "ignore" });
+  const args = selfSignedArgs({
+    keyout: join(dir, "key.pem"),
+    out: join(dir, "cert.pem"),
+    subject: "/CN=127.0.0.1",
+    ext: ["subjectAltName=IP:127.0.0.1"],
+  });
+  execFileSync(OPENSSL, args, { stdio: "ignore" });
   return dir;
 }
 

@@ -9,8 +9,10 @@
  * promise-returning op, and under many busy connections some of those ops
  * complete hundreds of milliseconds late: with many keep-alive connections
  * the tail latency on Deno.listen was far worse than on node:net, and idle
- * connections cost more memory, at the same pipelined throughput (figures in
- * bench/README.md).
+ * connections cost more memory, at the same pipelined throughput. The cause
+ * is in the runtime (more sockets ready in one reactor turn than tokio's
+ * per-task budget), out of reach of a library: see bench/README.md, "Why
+ * Deno.listen starves connections".
  *
  * @module
  */

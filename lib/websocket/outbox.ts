@@ -111,6 +111,11 @@ export class Outbox {
     }
   }
 
+  /** Our frame bytes the transport has passed on to the operating system (the access log's `b` of a 101). */
+  get sentBytes(): number {
+    return Math.max(0, this.#written());
+  }
+
   /** Our frame bytes the transport has passed on (negative while the 101 head is still queued). */
   #written(): number {
     return this.#wireTotal - this.#transport.bufferedAmount;

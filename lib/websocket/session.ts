@@ -60,6 +60,11 @@ export class WebSocketSession implements SocketDriver, FrameSink {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #sawTraffic = false;
   #pingOutstanding = false;
+  /**
+   * Told, once the connection is gone, how many frame bytes reached the operating system (the access
+   * log's `b`); the channel closes the session before its output, so bytes dropped unsent do not count.
+   */
+  ended: ((sentBytes: number) => void) | null = null;
 
   /** `logError` receives exceptions from the application's event listeners (the server's logger). */
   constructor(
@@ -121,6 +126,7 @@ export class WebSocketSession implements SocketDriver, FrameSink {
     this.#parser.stop();
     this.#inflater?.close();
     this.#deflater?.close();
+    this.ended?.(this.#outbox.sentBytes);
     const received = this.#closeReceived;
     const failure = this.#failure;
     if (error !== undefined && received === null && failure === null) {

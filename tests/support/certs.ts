@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OPENSSL, selfSignedArgs } from "./openssl.mjs";
 
 /** Paths of the PEM files; `remove()` deletes the directory. */
 export interface TestCerts {
@@ -30,29 +31,15 @@ export interface TestCerts {
 }
 
 /** True when openssl is installed (npm test installs it as root; say so when it is not). */
-export const haveOpenssl: boolean = existsSync("/usr/bin/openssl");
+export const haveOpenssl: boolean = existsSync(OPENSSL);
 
 function openssl(dir: string, args: string[]): void {
-  execFileSync("/usr/bin/openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(OPENSSL, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
+/** `-addext` values in `ext`. */
 function selfSigned(dir: string, name: string, subject: string, ext: string[] = []): void {
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.pem`,
-    "-days",
-    "2",
-    "-subj",
-    subject,
-    ...ext,
-  ]);
+  openssl(dir, selfSignedArgs({ keyout: `${name}.key`, out: `${name}.pem`, subject, ext }));
 }
 
 function signed(dir: string, name: string, subject: string, extLines: string): void {
@@ -92,15 +79,10 @@ function signed(dir: string, name: string, subject: string, extLines: string): v
 export function makeCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), "waitress-tls-"));
   try {
-    selfSigned(dir, "ca", "/CN=Test CA", [
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=keyCertSign",
-    ]);
+    selfSigned(dir, "ca", "/CN=Test CA", ["basicConstraints=critical,CA:TRUE", "keyUsage=keyCertSign"]);
     signed(dir, "server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
     signed(dir, "client", "/CN=alice/O=Example", "extendedKeyUsage=clientAuth\n");
-    selfSigned(dir, "other", "/CN=other.test", ["-addext", "subjectAltName=DNS:other.test,IP:127.0.0.1"]);
+    selfSigned(dir, "other", "/CN=other.test", ["subjectAltName=DNS:other.test,IP:127.0.0.1"]);
     selfSigned(dir, "stranger", "/CN=mallory");
     openssl(dir, ["pkey", "-in", "server.key", "-aes256", "-passout", "pass:s3cret", "-out", "server-enc.key"]);
   } catch (error) {

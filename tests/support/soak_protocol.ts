@@ -1,5 +1,5 @@
 /**
- * What the soak's driver (scripts/soak.ts) and the server under test
+ * What the soak's driver (scripts/soak.ts, tests/support/soak_*.ts) and the server under test
  * (tests/fixtures/soak-server.ts) agree on: the server's settings the driver
  * aims at, and the report the server prints when asked.
  *

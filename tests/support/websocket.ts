@@ -5,6 +5,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { encodeFrame, type FrameOptions } from "../../lib/websocket/frame.ts";
 import type { Transport } from "../../lib/websocket/session.ts";
 
@@ -118,6 +119,22 @@ export class FakeTransport implements Transport {
     }
     return decodeServerFrames(all).frames;
   }
+}
+
+/**
+ * The JSON line an interop client (tests/fixtures/ws-client.ts, ws_client.py) printed last, checked: the
+ * subprotocol `superchat`, all six messages echoed intact, a clean 1000 close.
+ */
+export function interopResult(name: string, output: { stdout: string; stderr: string }): { extensions: string } {
+  const line = output.stdout.trim().split("\n").at(-1) ?? "";
+  assert.ok(line.startsWith("{"), `no result from ${name}: ${output.stdout}\n${output.stderr}`);
+  const seen = JSON.parse(line);
+  assert.equal(seen.protocol, "superchat");
+  assert.equal(seen.echoed, 6, line);
+  assert.deepEqual(seen.mismatches, []);
+  assert.equal(seen.code, 1000);
+  assert.equal(seen.wasClean, true);
+  return seen;
 }
 
 /** A valid upgrade request head for `path`, with extra header lines. */
