@@ -91,8 +91,18 @@ class ReadWatch {
   result: ReadableStreamReadResult<unknown> | undefined = undefined;
   failed = false;
   failure: unknown = undefined;
+  readonly #onResult = (r: ReadableStreamReadResult<unknown>): void => void (this.result = r);
+  readonly #onFailure = (e: unknown): void => void (this.failed = true, this.failure = e);
   constructor(read: Promise<ReadableStreamReadResult<unknown>>) {
-    read.then((r) => void (this.result = r), (e) => void (this.failed = true, this.failure = e));
+    read.then(this.#onResult, this.#onFailure);
+  }
+  /**
+   * Watches the reader's next read instead (one watch and its two callbacks per body, not per read).
+   * Only once the read watched before has settled, so that its result cannot land on this one.
+   */
+  watch(read: Promise<ReadableStreamReadResult<unknown>>): void {
+    this.result = undefined;
+    read.then(this.#onResult, this.#onFailure);
   }
   get pending(): boolean {
     return this.result === undefined && !this.failed;
@@ -159,23 +169,23 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
     if (reader === null) length = 0;
     else {
       const pending1 = reader.read();
-      const watch1 = new ReadWatch(pending1);
-      for (let tick = 0; tick < FIRST_READ_TICKS && watch1.pending; tick++) await null;
-      const r1 = watch1.settled();
+      const watch = new ReadWatch(pending1);
+      for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
+      const r1 = watch.settled();
       if (r1 === undefined) next = pending1;
       else if (r1.done) length = 0;
       else {
         // Does the body end within the chunks that are ready at once?
         first = asBytes(r1.value);
         const pending2 = reader.read();
-        const watch2 = new ReadWatch(pending2);
-        for (let tick = 0; tick < PEEK_TICKS && watch2.pending; tick++) await null;
-        const r2 = watch2.settled();
+        watch.watch(pending2);
+        for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
+        const r2 = watch.settled();
         // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
         if (r2 !== undefined && r2.done) length = first.length;
         else {
           more = [];
-          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch2);
+          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch);
           if (rest !== null) next = rest.read;
           else length = more.reduce((n, chunk) => n + chunk.length, first.length);
         }
@@ -251,7 +261,7 @@ async function readReady(
     pending = reader.read();
     if (reads === PEEK_READS || size >= limit) return { read: pending };
     size += chunk.length;
-    watch = new ReadWatch(pending);
+    watch.watch(pending);
     for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
   }
 }
