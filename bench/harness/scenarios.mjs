@@ -6,7 +6,7 @@ import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { benchDir, children, CLIENT_CORE, HOST, median, MiB, root, SERVER_CORE, UPLOAD_BYTES } from "./common.mjs";
 import { config } from "./options.mjs";
-import { coreTimes, foreignPct, procTicks, settledRssKiB } from "./proc.mjs";
+import { coreTimes, foreignPct, procTicks, readRssKiB, settledRssKiB } from "./proc.mjs";
 import { startTarget, stopTarget } from "./targets.mjs";
 import { pinned } from "./tools.mjs";
 
@@ -107,9 +107,19 @@ export function runWrk(t, sc, seconds, tools) {
     child.stderr.on("data", (d) => (out += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 45) * 1000);
     let wrkTicks = 0;
+    // The server's peak RSS while uploads arrive (issue 13: no worse than the native server's + 25%).
+    let peakRssKiB = NaN;
+    const samplePeak = () => {
+      try {
+        const rss = readRssKiB(t.pid);
+        if (Number.isFinite(rss) && !(rss <= peakRssKiB)) peakRssKiB = rss;
+      } catch { /* the server is gone: the round fails anyway */ }
+    };
+    if (sc.id === "upload") samplePeak();
     const poll = setInterval(() => {
       const ticks = procTicks(child.pid);
       if (Number.isFinite(ticks)) wrkTicks = ticks;
+      if (sc.id === "upload") samplePeak();
     }, 100);
     child.on("close", () => {
       clearTimeout(timer);
@@ -139,6 +149,7 @@ export function runWrk(t, sc, seconds, tools) {
         errors,
         errorDetail: errors ? e : undefined,
         noisePct: noise,
+        peakRssKiB: Number.isFinite(peakRssKiB) ? peakRssKiB : undefined,
       });
     });
   });

@@ -66,6 +66,17 @@ export function targetList(tools) {
       env: { BENCH_INBUF_OVERFLOW: String(4 * MiB) },
       cmd: [...run, s("ours.ts")],
     })),
+    // Ours with the app answering `GET /` with a FastResponse instead of a standard Response (issue 13's
+    // "FastResponse >= the native server" target): what the engine costs without the body stream.
+    ...[["node", [node]], ["deno", [deno, "run", "-A"]], ["bun", [bun]]].map(([rt, run]) => ({
+      id: `fast-${rt}`,
+      label: `ours on ${rt}, the app answering with FastResponse`,
+      runtime: rt,
+      bound: "fast",
+      scenarios: ["hello"],
+      env: { BENCH_FAST: "1" },
+      cmd: [...run, s("ours.ts")],
+    })),
     // One worker against two (--workers, through supervise()). Server and wrk share both cores, unpinned, so
     // wrk's own share of the cores is taken from the workers: see bench/README.md.
     ...[["node", [node]], ["deno", [deno, "run", "-A"]], ["bun", [bun]]].flatMap(([rt, run]) =>
@@ -86,7 +97,9 @@ export function targetList(tools) {
   // Each of ours runs right before its native server (then the bounds for that runtime), so that a round's
   // pair of samples is taken seconds apart and the paired ratios below see the same state of the machine
   // (ours with the access log on comes right after, to pair with ours with it off).
-  const bounds = (rt) => [`raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`, `w1-${rt}`, `w2-${rt}`];
+  const bounds = (
+    rt,
+  ) => [`fast-${rt}`, `raw-${rt}`, `keep-${rt}`, `fetch-${rt}`, `inmem-${rt}`, `w1-${rt}`, `w2-${rt}`];
   const order = [
     "ours-node",
     "node-http",

@@ -14,15 +14,23 @@
  * `BENCH_TLS_CERT` and `BENCH_TLS_KEY` (PEM paths) serve HTTPS instead, and
  * `BENCH_ACCESS_LOG` turns the access log on (a path, or `-`).
  *
+ * `BENCH_FAST=1` answers `GET /` with a {@linkcode FastResponse} instead of
+ * a standard Response (the `fast-*` targets); every other route is the app's.
+ *
  * @module
  */
 import process from "node:process";
-import { serve } from "../../mod.ts";
+import { FastResponse, serve } from "../../mod.ts";
 import { handler, portFromEnv } from "./app.ts";
 
 const inbufOverflow = process.env.BENCH_INBUF_OVERFLOW ? Number(process.env.BENCH_INBUF_OVERFLOW) : undefined;
 const env = process.env;
-const server = serve(handler, {
+/** `GET /` as FastResponse; the app's own routes otherwise (the URL's path is all that is looked at). */
+const fastHandler = (request: Request): Response | Promise<Response> =>
+  request.url.endsWith("/") && request.url.indexOf("/", request.url.indexOf("//") + 2) === request.url.length - 1
+    ? new FastResponse("Hello World") as unknown as Response
+    : handler(request);
+const server = serve(env.BENCH_FAST === "1" ? fastHandler : handler, {
   listen: `127.0.0.1:${portFromEnv(env)}`,
   connectionLimit: 2000,
   ...(inbufOverflow === undefined ? {} : { inbufOverflow }),
