@@ -2,10 +2,10 @@
  * A buffered, append-only line writer for the access log: `-` is standard
  * output, anything else a file opened for appending.
  *
- * Lines are collected in memory and written at least once a second, when
- * 64 KiB are waiting, and on `close()` (and at process exit), so the request
- * path never waits for a write. Every write holds whole lines only, and a
- * file is opened with O_APPEND: several processes (workers) appending to one
+ * Lines are encoded into one buffer as they come and written at least once
+ * a second, when the next line would not fit in one write (64 KiB), and on
+ * `close()` (and at process exit), so the request path never waits for a
+ * write. Every write holds whole lines only, and a file is opened with O_APPEND: several processes (workers) appending to one
  * file never interleave within a line. Writes to standard output stay within
  * PIPE_BUF (4 KiB), which a pipe keeps whole. `reopen()` is for logrotate
  * (SIGUSR1): the next line goes to a fresh file at the same path.
@@ -30,8 +30,12 @@ export class LogFile {
   /** The path given, `-` for standard output. */
   readonly path: string;
   #fd = -1;
-  #lines: string[] = [];
-  #pending = 0;
+  /**
+   * Queued lines, already encoded: each line is turned into bytes once, as it is written, and never
+   * joined into a larger string (joining costs a copy of every line, encoding the join another).
+   */
+  readonly #buffer: Uint8Array;
+  #used = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   readonly #onExit = (): void => this.flush();
@@ -40,6 +44,7 @@ export class LogFile {
   constructor(path: string) {
     this.path = path;
     this.#open();
+    this.#buffer = new Uint8Array(path === "-" ? PIPE_WRITE : FILE_WRITE);
     process.on("exit", this.#onExit);
   }
 
@@ -55,10 +60,22 @@ export class LogFile {
   /** Queues one line (without its newline). */
   write(line: string): void {
     if (this.#closed) return;
-    this.#lines.push(line);
-    this.#pending += line.length + 1;
-    if (this.#pending >= FILE_WRITE) this.flush();
-    else if (this.#timer === undefined) {
+    const buffer = this.#buffer;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8: room for that, or the queued lines go first.
+    const room = line.length * 3 + 1;
+    if (room > buffer.length - this.#used) {
+      this.flush();
+      if (room > buffer.length) {
+        // Longer than one write holds whole: written on its own.
+        this.#emit(encoder.encode(`${line}\n`));
+        return;
+      }
+    }
+    const at = this.#used;
+    const end = at + encoder.encodeInto(line, at === 0 ? buffer : buffer.subarray(at)).written;
+    buffer[end] = 10;
+    this.#used = end + 1;
+    if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.flush();
@@ -73,30 +90,19 @@ export class LogFile {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const lines = this.#lines;
-    if (lines.length === 0) return;
-    this.#lines = [];
-    this.#pending = 0;
-    const limit = this.#fd < 0 ? PIPE_WRITE : FILE_WRITE;
-    let chunk = "";
-    for (let i = 0; i < lines.length; i++) {
-      const line = `${lines[i]}\n`;
-      if (chunk !== "" && chunk.length + line.length > limit) {
-        this.#emit(chunk);
-        chunk = "";
-      }
-      chunk += line;
-    }
-    if (chunk !== "") this.#emit(chunk);
+    const used = this.#used;
+    if (used === 0) return;
+    this.#used = 0;
+    // Standard output may keep what it is given until later: it gets a copy.
+    this.#emit(this.#fd < 0 ? this.#buffer.slice(0, used) : this.#buffer.subarray(0, used));
   }
 
-  #emit(text: string): void {
+  #emit(bytes: Uint8Array): void {
     try {
       if (this.#fd < 0) {
-        process.stdout.write(text);
+        process.stdout.write(bytes);
         return;
       }
-      const bytes = encoder.encode(text);
       let off = 0;
       while (off < bytes.length) off += writeSync(this.#fd, bytes, off);
     } catch (error) {
