@@ -5,8 +5,9 @@
  * Lines are encoded into one buffer as they come and written at least once
  * a second, when the next line would not fit in one write (64 KiB), and on
  * `close()` (and at process exit), so the request path never waits for a
- * write. Every write holds whole lines only, and a file is opened with O_APPEND: several processes (workers) appending to one
- * file never interleave within a line. Writes to standard output stay within
+ * write. Every write holds whole lines only, and a file is opened with
+ * O_APPEND: several processes (workers) appending to one file never
+ * interleave within a line. Writes to standard output stay within
  * PIPE_BUF (4 KiB), which a pipe keeps whole. `reopen()` is for logrotate
  * (SIGUSR1): the next line goes to a fresh file at the same path.
  *
