@@ -287,4 +287,3 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
   }
   return out;
 }
-
