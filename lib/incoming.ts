@@ -11,7 +11,7 @@ import type { InputBuffer } from "./buffers.ts";
 import { authorityEnd } from "./grammar.ts";
 import type { Logger } from "./logger.ts";
 import type { RequestHead } from "./parser.ts";
-import { applyProxyHeaders } from "./proxy_headers.ts";
+import { applyProxyHeaders, hasProxyHeader } from "./proxy_headers.ts";
 import { ServerRequest } from "./request.ts";
 import type { TlsInfo } from "./socket/types.ts";
 import type { RemoteAddr, ServeInfo } from "./types.ts";
@@ -90,14 +90,29 @@ export function buildRequest(
   logger: Logger,
 ): Incoming | string {
   const split = splitTarget(head.target);
-  const origin = requestOrigin(head, body, split.authority, arrival, adj, logger);
-  if (typeof origin === "string") return origin;
+  // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host. RFC 9112 3.3: without one, a Host
+  // that is absent or empty gives way to the server's own name (an empty one would make "http:///path").
+  let authority = split.authority ?? (head.host || adj.serverName);
+  let remote = arrival.remote;
+  let headers = head.chunked ? dechunkedHeaders(head.headers, body?.length ?? 0) : head.headers;
+  // Over TLS the scheme is https, unless a trusted proxy says otherwise below.
+  let scheme = arrival.tls === undefined ? adj.urlScheme : "https";
+  if ((adj.trustedProxy !== undefined || adj.clearUntrustedProxyHeaders) && hasProxyHeader(headers)) {
+    const origin = forwardedOrigin(scheme, authority, remote, headers, adj, logger);
+    if (typeof origin === "string") return origin;
+    ({ scheme, authority, remote, headers } = origin);
+  }
   const path = stripPrefix(split.path, adj.urlPrefix);
-  const url = `${origin.scheme}://${origin.authority}${path}${split.query}`;
+  const url = `${schemePrefix(scheme)}${authority}${path}${split.query}`;
   return {
-    request: new ServerRequest(head.method, url, origin.headers, body),
-    info: new RequestInfo(origin.remote, adj.urlPrefix, arrival.tls),
+    request: new ServerRequest(head.method, url, headers, body),
+    info: new RequestInfo(remote, adj.urlPrefix, arrival.tls),
   };
+}
+
+/** `scheme://`, a constant for the two usual schemes. */
+function schemePrefix(scheme: string): string {
+  return scheme === "http" ? "http://" : scheme === "https" ? "https://" : `${scheme}://`;
 }
 
 /** Splits a request target into path and query, as waitress's split_uri does for our purposes. */
@@ -138,7 +153,7 @@ export function stripPrefix(path: string, prefix: string): string {
   return path;
 }
 
-/** The request's own view of where it was sent. */
+/** The request's own view of where it was sent, after trusted proxy headers. */
 interface Origin {
   scheme: string;
   authority: string;
@@ -146,33 +161,17 @@ interface Origin {
   headers: string[];
 }
 
-/** Scheme, authority, peer and headers after trusted proxy headers; a string is a 400 message. */
-function requestOrigin(
-  head: RequestHead,
-  body: InputBuffer | null,
-  targetAuthority: string | null,
-  arrival: Arrival,
+/** Scheme, authority, peer and headers after the proxy headers present; a string is a 400 message. */
+function forwardedOrigin(
+  scheme: string,
+  authority: string,
+  remote: RemoteAddr,
+  headers: string[],
   adj: Adjustments,
   logger: Logger,
 ): Origin | string {
-  // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host. RFC 9112 3.3: without one, a Host
-  // that is absent or empty gives way to the server's own name (an empty one would make "http:///path").
-  const authority = targetAuthority ?? (head.host || adj.serverName);
-  const remote = arrival.remote;
-  const headers = head.chunked ? dechunkedHeaders(head.headers, body?.length ?? 0) : head.headers;
-  // Over TLS the scheme is https, unless a trusted proxy says otherwise below.
-  const scheme = arrival.tls === undefined ? adj.urlScheme : "https";
-  if (adj.trustedProxy === undefined && !adj.clearUntrustedProxyHeaders) {
-    return { scheme, authority, remote, headers };
-  }
   const result = applyProxyHeaders(
-    {
-      remoteHost: remote.hostname,
-      remotePort: remote.port,
-      scheme,
-      host: authority,
-      headers,
-    },
+    { remoteHost: remote.hostname, remotePort: remote.port, scheme, host: authority, headers },
     adj,
     logger,
   );

@@ -101,6 +101,15 @@ function proxyBit(name: string): number {
   }
 }
 
+/**
+ * True when any proxy header is present. Without one, {@linkcode applyProxyHeaders} changes nothing
+ * whatever the configuration, so a request without them pays only this loop over its names.
+ */
+export function hasProxyHeader(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (proxyBit(headers[i]) !== 0) return true;
+  return false;
+}
+
 /** Index 0..5 of a single bit. */
 function bitIndex(bit: number): number {
   return 31 - Math.clz32(bit);

@@ -23,6 +23,7 @@ import {
   SP,
   TOKEN_CHARS,
 } from "./grammar.ts";
+import { knownFieldName } from "./field_names.ts";
 
 /** The limits the parser enforces (waitress's max_request_header_size / max_request_body_size). */
 export interface ParserLimits {
@@ -71,6 +72,28 @@ interface FramingFields {
 }
 
 /**
+ * The framing fields of the head being parsed: one object for all heads,
+ * reset at the start of each (a head is parsed in one synchronous call).
+ */
+const fields: FramingFields = {
+  host: null,
+  contentLength: null,
+  contentType: false,
+  transferEncoding: null,
+  connection: null,
+  expect: null,
+};
+
+function resetFields(): void {
+  fields.host = null;
+  fields.contentLength = null;
+  fields.contentType = false;
+  fields.transferEncoding = null;
+  fields.connection = null;
+  fields.expect = null;
+}
+
+/**
  * Parses a complete head (`s` is its latin-1 text, ending in CRLFCRLF) into a
  * RequestHead, or returns the error to answer with. Checks run in byte order
  * (request line, then each field line), then the framing rules.
@@ -82,24 +105,17 @@ export function parseHead(s: string, limits: ParserLimits): RequestHead | HttpEr
   if ("status" in requestLine) return requestLine;
   const { method, target, version } = requestLine;
   const headers: string[] = [];
-  const fields: FramingFields = {
-    host: null,
-    contentLength: null,
-    contentType: false,
-    transferEncoding: null,
-    connection: null,
-    expect: null,
-  };
+  resetFields();
   let pos = lineEnd + 1;
   for (;;) {
     const lf = s.indexOf("\n", pos);
     if (s.charCodeAt(lf - 1) !== CR) return badRequest("Bare CR or LF found in header line", version);
     if (lf - 1 === pos) break; // the empty line: end of the head
-    const error = parseFieldLine(s, pos, lf - 1, headers, fields, version);
+    const error = parseFieldLine(s, pos, lf - 1, headers, version);
     if (error !== null) return error;
     pos = lf + 1;
   }
-  return applyFramingRules(method, target, version, headers, fields, limits);
+  return applyFramingRules(method, target, version, headers, limits);
 }
 
 interface RequestLine {
@@ -113,13 +129,12 @@ interface RequestLine {
  * single spaces, no HTTP/0.9 form, `HTTP/` upper-case, one digit each side.
  */
 function parseRequestLine(s: string, end: number): RequestLine | HttpError {
-  const invalid = badRequest("Start line is invalid", "1.0");
   const sp = s.indexOf(" ");
   const versionAt = end - 8; // "HTTP/D.D"
   const targetEnd = versionAt - 1;
   // sp > 0: a method; targetEnd > sp + 1: a target and only one space after the method.
   if (sp <= 0 || targetEnd <= sp + 1 || s.charCodeAt(targetEnd) !== SP || !isHttpVersion(s, versionAt)) {
-    return invalid;
+    return invalidStartLine();
   }
   let nonAscii = false;
   for (let i = sp + 1; i < targetEnd; i++) {
@@ -132,12 +147,12 @@ function parseRequestLine(s: string, end: number): RequestLine | HttpError {
   let lowerCase = false;
   for (let i = 0; i < sp; i++) {
     const c = s.charCodeAt(i);
-    if (TOKEN_CHARS[c] !== 1) return invalid;
+    if (TOKEN_CHARS[c] !== 1) return invalidStartLine();
     if (c >= 0x61 && c <= 0x7a) lowerCase = true;
   }
-  const method = s.slice(0, sp);
   // waitress: lower-case methods are refused rather than passed on (1.1.0).
-  if (lowerCase) return badRequest(`Malformed HTTP method "${method}"`, "1.0");
+  if (lowerCase) return badRequest(`Malformed HTTP method "${s.slice(0, sp)}"`, "1.0");
+  const method = knownMethod(s, sp) ?? s.slice(0, sp);
   const major = s.charCodeAt(versionAt + 5) - 0x30;
   const minor = s.charCodeAt(versionAt + 7) - 0x30;
   // RFC 9110 section 2.5: a higher minor version of HTTP/1 is processed as HTTP/1.1, the highest we
@@ -150,10 +165,27 @@ function parseRequestLine(s: string, end: number): RequestLine | HttpError {
   return { method, target, version };
 }
 
+function invalidStartLine(): HttpError {
+  return badRequest("Start line is invalid", "1.0");
+}
+
+/** The common methods, as constants: no slice for them, and comparisons with a literal are pointer checks. */
+const METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT"];
+
+/** The method in METHODS equal to `s[0, length)`, or undefined. */
+function knownMethod(s: string, length: number): string | undefined {
+  for (let k = 0; k < METHODS.length; k++) {
+    const m = METHODS[k];
+    if (m.length === length && s.charCodeAt(0) === m.charCodeAt(0) && s.startsWith(m)) return m;
+  }
+  return undefined;
+}
+
 /** `HTTP/` DIGIT "." DIGIT at `s[at, at + 8)` (RFC 9112 section 2.3; the name is case-sensitive). */
 function isHttpVersion(s: string, at: number): boolean {
-  return s.startsWith("HTTP/", at) && isDigit(s.charCodeAt(at + 5)) && s.charCodeAt(at + 6) === 0x2e &&
-    isDigit(s.charCodeAt(at + 7));
+  return s.charCodeAt(at) === 0x48 && s.charCodeAt(at + 1) === 0x54 && s.charCodeAt(at + 2) === 0x54 &&
+    s.charCodeAt(at + 3) === 0x50 && s.charCodeAt(at + 4) === SLASH && isDigit(s.charCodeAt(at + 5)) &&
+    s.charCodeAt(at + 6) === 0x2e && isDigit(s.charCodeAt(at + 7));
 }
 
 /**
@@ -196,7 +228,6 @@ function parseFieldLine(
   start: number,
   end: number,
   headers: string[],
-  fields: FramingFields,
   version: "1.0" | "1.1",
 ): HttpError | null {
   const first = s.charCodeAt(start);
@@ -224,19 +255,24 @@ function parseFieldLine(
   let valueEnd = end;
   while (valueEnd > valueStart && isWhitespace(s.charCodeAt(valueEnd - 1))) valueEnd--;
   if (underscore) return null; // dropped: keeps X_Foo from posing as X-Foo (waitress)
-  const raw = s.slice(start, nameEnd);
-  const name = upperCase ? raw.toLowerCase() : raw;
   const value = s.slice(valueStart, valueEnd);
-  headers.push(name, value);
-  return recordFramingField(name, raw, value, fields, version);
+  const known = knownFieldName(s, start, nameEnd);
+  if (known === undefined) {
+    const raw = s.slice(start, nameEnd);
+    headers.push(upperCase ? raw.toLowerCase() : raw, value);
+    return null; // the framing fields are all known names
+  }
+  headers.push(known, value);
+  return recordFramingField(known, s, start, nameEnd, value, version);
 }
 
 function invalidFieldChar(c: number, version: "1.0" | "1.1"): HttpError {
   return badRequest(c === CR ? "Bare CR or LF found in header line" : "Invalid header", version);
 }
 
-function duplicate(raw: string, version: "1.0" | "1.1"): HttpError {
-  return badRequest(`Duplicate header: ${raw}`, version);
+/** The name is `s[start, end)`, as sent. */
+function duplicate(s: string, start: number, end: number, version: "1.0" | "1.1"): HttpError {
+  return badRequest(`Duplicate header: ${s.slice(start, end)}`, version);
 }
 
 /**
@@ -246,22 +282,23 @@ function duplicate(raw: string, version: "1.0" | "1.1"): HttpError {
  */
 function recordFramingField(
   name: string,
-  raw: string,
+  s: string,
+  start: number,
+  end: number,
   value: string,
-  fields: FramingFields,
   version: "1.0" | "1.1",
 ): HttpError | null {
   switch (name) {
     case "host":
-      if (fields.host !== null) return duplicate(raw, version);
+      if (fields.host !== null) return duplicate(s, start, end, version);
       fields.host = value;
       break;
     case "content-length":
-      if (fields.contentLength !== null) return duplicate(raw, version);
+      if (fields.contentLength !== null) return duplicate(s, start, end, version);
       fields.contentLength = value;
       break;
     case "content-type":
-      if (fields.contentType) return duplicate(raw, version);
+      if (fields.contentType) return duplicate(s, start, end, version);
       fields.contentType = true;
       break;
     case "transfer-encoding":
@@ -285,7 +322,6 @@ function applyFramingRules(
   target: string,
   version: "1.0" | "1.1",
   headers: string[],
-  fields: FramingFields,
   limits: ParserLimits,
 ): RequestHead | HttpError {
   const { host } = fields;
