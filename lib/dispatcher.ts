@@ -8,11 +8,17 @@
  * @module
  */
 
+/** What waits for a slot: an object with a method, so queueing it needs no closure. */
+export interface Startable {
+  /** Called once a slot is free; must lead to exactly one `release()`. */
+  start(): void;
+}
+
 /** Bounded concurrency with a FIFO queue. */
 export class Dispatcher {
   #limit: number;
   #active = 0;
-  #waiting: Array<() => void> = [];
+  #waiting: Startable[] = [];
   #head = 0;
 
   /** Allows `limit` tasks at once. */
@@ -31,16 +37,16 @@ export class Dispatcher {
   }
 
   /**
-   * Runs `start` now if a slot is free (returning true), otherwise queues it
-   * and returns false. `start` must lead to exactly one `release()`.
+   * Starts `task` now if a slot is free (returning true), otherwise queues it
+   * and returns false. Its `start` must lead to exactly one `release()`.
    */
-  run(start: () => void): boolean {
+  run(task: Startable): boolean {
     if (this.#active < this.#limit) {
       this.#active++;
-      start();
+      task.start();
       return true;
     }
-    this.#waiting.push(start);
+    this.#waiting.push(task);
     return false;
   }
 
@@ -58,9 +64,9 @@ export class Dispatcher {
       this.#head = 0;
     }
     // The slot passes straight to the next task: #active is unchanged.
-    next();
+    next.start();
   }
 }
 
 /** What a queue entry is replaced with once its task started. */
-function started(): void {}
+const started: Startable = { start() {} };

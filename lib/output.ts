@@ -167,10 +167,14 @@ export class Output {
     this.#roomWaiters.push(wake);
   }
 
+  /** True when everything written so far was handed to the socket adapter, which owns the rest of the delivery. */
+  get flushed(): boolean {
+    return this.#writable && this.#out.length === 0 && this.#corkBytes === 0;
+  }
+
   /** Calls `done` once everything written so far has been handed to the OS (or the connection closed). */
   whenFlushed(done: () => void): void {
-    // "Flushed" means handed to the socket adapter, which owns the rest of the delivery.
-    if (this.closed || (this.#writable && this.#out.length === 0 && this.#corkBytes === 0)) done();
+    if (this.closed || this.flushed) done();
     else this.#flushWaiters.push(done);
   }
 

@@ -25,8 +25,8 @@ import { offerUpgrade, type PendingUpgrade, takeUpgrade } from "./websocket/upgr
 
 /** Bounded application slots, in arrival order (the Dispatcher). */
 export interface Slots {
-  /** Calls `start` once a slot is free; `start` leads to exactly one `release()`. */
-  run(start: () => void): unknown;
+  /** Calls `task.start()` once a slot is free; that leads to exactly one `release()`. */
+  run(task: { start(): void }): unknown;
   /** Gives a slot back. */
   release(): void;
 }
@@ -44,6 +44,8 @@ export interface TaskServer {
 
 /** Where a task's response goes: the writer's sink, and word once all of it has left. */
 export interface TaskOutput extends ResponseSink {
+  /** True when everything written so far has been handed to the OS (`whenFlushed` would call back at once). */
+  readonly flushed: boolean;
   /** Calls `done` once everything written so far has been handed to the OS (or the connection closed). */
   whenFlushed(done: () => void): void;
 }
@@ -69,7 +71,7 @@ export interface TaskChannel extends Arrival {
 /** Serves a parsed request on `channel` once `server` has a dispatcher slot for it. */
 export function runTask(server: TaskServer, channel: TaskChannel, parser: RequestParser): void {
   const task = new Task(server, channel, parser);
-  server.dispatcher.run(task.start);
+  server.dispatcher.run(task);
 }
 
 /** One request, from its dispatcher slot to its response (or the loss of its connection). */
@@ -111,8 +113,8 @@ export class Task implements ResponseJob {
     }
   }
 
-  /** Runs in a dispatcher slot. An arrow so it can be queued without a wrapper closure. */
-  start = (): void => {
+  /** Runs in a dispatcher slot (the dispatcher queues the task itself: no closure per request). */
+  start(): void {
     if (this.out.closed) {
       this.#finish(true);
       return;
@@ -150,7 +152,7 @@ export class Task implements ResponseJob {
     } else {
       this.#respond(result as Response | FastResponse);
     }
-  };
+  }
 
   #respond(response: Response | FastResponse): void {
     if (this.finished) return;
@@ -252,6 +254,7 @@ export class Task implements ResponseJob {
     if (info !== null) {
       const out = this.out;
       if (this.lost || out.closed) info.settle(true, connectionLostError());
+      else if (out.flushed) info.settle(false);
       else out.whenFlushed(() => out.closed ? info.settle(true, connectionLostError()) : info.settle(false));
     }
     this.request = null;

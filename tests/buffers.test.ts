@@ -213,7 +213,7 @@ test("buffers: an output buffer keeps order across memory and file, and frees th
 test("dispatcher: runs at most `limit` tasks and starts the rest in arrival order", () => {
   const d = new Dispatcher(2);
   const started: number[] = [];
-  const task = (i: number) => () => started.push(i);
+  const task = (i: number) => ({ start: () => started.push(i) });
   for (let i = 1; i <= 5; i++) d.run(task(i));
   assert.deepEqual(started, [1, 2]);
   assert.equal(d.queued, 3);
