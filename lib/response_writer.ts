@@ -8,13 +8,16 @@
 import type { Logger } from "./logger.ts";
 import { FastResponse } from "./response.ts";
 import {
+  addAppHeader,
   addImpliedType,
+  type AppHeaders,
   collectHeaders,
   declaredLength,
   errorResponseBytes,
   type Framing,
   hasCloseToken,
   IMPLIED_TYPE_HIDDEN,
+  newAppHeaders,
   putLatin1,
   serializeHead,
 } from "./response_head.ts";
@@ -127,13 +130,12 @@ function asBytes(value: unknown): Uint8Array {
 /**
  * Writes the response: head, then body with the framing the request and
  * response allow. `mustClose`: the connection closes after this response
- * whatever the request says. Resolves to whether the connection must close
- * afterwards; rejects when the response cannot be sent (the job's
- * `headWritten` says whether any of it went out).
+ * whatever the request says. Gives whether the connection must close
+ * afterwards: at once (a boolean) when the response had no body stream to
+ * read, else through a promise; throws or rejects when the response cannot
+ * be sent (the job's `headWritten` says whether any of it went out).
  */
-export async function writeResponse(job: ResponseJob, response: Response, mustClose: boolean): Promise<boolean> {
-  const out = job.out;
-  const head = job.head;
+export function writeResponse(job: ResponseJob, response: Response, mustClose: boolean): boolean | Promise<boolean> {
   const status = response.status;
   // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
   if (status < 200 || status > 599) throw new TypeError(`The handler returned a Response with status ${status}`);
@@ -142,80 +144,117 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
   // The body before the headers: srvx's NodeResponse (h3 on Node) builds its real Response, and with it
   // the Content-Type a string body implies, only once its body is asked for.
   const stream = staticBody === undefined ? response.body : null;
-  const app = collectHeaders(response.headers);
+  const app = staticBody === undefined ? collectHeaders(response.headers) : fastHeaders(response as FastResponse);
   const declared = declaredLength(app.contentLength);
   if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
   const bodyless = status === 204 || status === 304;
-  const isHead = head.method === "HEAD";
-  const sendBody = !bodyless && !isHead;
-  const body = bodyless ? null : stream;
   if (bodyless) stream?.cancel().catch(() => {});
+  const close = mustClose || !job.head.keepAlive || hasCloseToken(app.connection);
+  if (bodyless || stream === null) {
+    return writeWhole(job, response, app, declared, close, bodyless ? null : staticBody ?? null);
+  }
+  return writeStreamed(job, response, app, declared, close, stream.getReader());
+}
 
-  let close = mustClose || !head.keepAlive || hasCloseToken(app.connection);
-  let length = bodyless ? (status === 304 ? declared : -1) : declared;
-  const reader = body?.getReader() ?? null;
+/** A FastResponse's headers, read without a Headers object where its init allows. */
+function fastHeaders(response: FastResponse): AppHeaders {
+  const app = newAppHeaders();
+  return FastResponse.eachHeader(response, addAppHeader, app) ? app : collectHeaders(response.headers);
+}
+
+/**
+ * Writes a response whose whole body is at hand (`body`: bytes, a short ASCII string, or null for none) or
+ * that sends none (204, 304), without a stream; returns whether to close.
+ */
+function writeWhole(
+  job: ResponseJob,
+  response: Response,
+  app: AppHeaders,
+  declared: number,
+  close: boolean,
+  body: Uint8Array | string | null,
+): boolean {
+  const out = job.out;
+  const head = job.head;
+  const status = response.status;
+  const bodyless = status === 204 || status === 304;
+  const sendBody = !bodyless && head.method !== "HEAD";
+  const size = body === null ? 0 : body.length;
+  let length = bodyless ? (status === 304 ? declared : -1) : declared >= 0 ? declared : size;
+  // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
+  // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
+  if (!bodyless && !sendBody && declared < 0 && size === 0) length = -1;
+  const framing: Framing = { length, chunked: false, close, sendBody };
+  const headText = serializeHead(head.version, response, app, framing, job.ident);
+  job.headWritten = true;
+  if (size === 0 || !sendBody) {
+    out.write(latin1Bytes(headText));
+    return sendBody && length > 0 ? shortBody(job, 0, length) : close;
+  }
+  if (size > length) longBody(job, length);
+  if (typeof body === "string") writeTextWithHead(out, headText, size > length ? body.slice(0, length) : body);
+  else writeWithHead(out, headText, size > length ? body!.subarray(0, length) : body!);
+  const sent = Math.min(size, length);
+  job.bodySent = sent;
+  return sent < length ? shortBody(job, sent, length) : close;
+}
+
+/** Reads the body stream and writes the response (the peek decides its framing); resolves to whether to close. */
+async function writeStreamed(
+  job: ResponseJob,
+  response: Response,
+  app: AppHeaders,
+  declared: number,
+  close: boolean,
+  reader: ReadableStreamDefaultReader<unknown>,
+): Promise<boolean> {
+  const out = job.out;
+  const head = job.head;
+  const sendBody = head.method !== "HEAD";
+  let length = declared;
   let first: Uint8Array | null = null;
   /** Chunks after the first that the peek read (rare: most bodies end after their first). */
   let more: Uint8Array[] | null = null;
   let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
 
-  if (!bodyless && staticBody !== undefined) {
-    first = staticBody !== null && staticBody.length > 0 ? staticBody : null;
-    if (length < 0) length = first?.length ?? 0;
-  } else if (!bodyless && length < 0) {
+  if (length < 0) {
     // Peek: a body that ends within the chunks ready at once gets a Content-Length instead of chunking. A first
     // chunk that is not there within a few microtask turns (server-sent events, a file) is not waited
     // for: the head goes out at once, so the client sees the status before the first event.
-    if (reader === null) length = 0;
+    const pending1 = reader.read();
+    const watch = new ReadWatch(pending1);
+    for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
+    const r1 = watch.settled();
+    if (r1 === undefined) next = pending1;
+    else if (r1.done) length = 0;
     else {
-      const pending1 = reader.read();
-      const watch = new ReadWatch(pending1);
-      for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
-      const r1 = watch.settled();
-      if (r1 === undefined) next = pending1;
-      else if (r1.done) length = 0;
+      // Does the body end within the chunks that are ready at once?
+      first = asBytes(r1.value);
+      const pending2 = reader.read();
+      watch.watch(pending2);
+      for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
+      const r2 = watch.settled();
+      // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
+      if (r2 !== undefined && r2.done) length = first.length;
       else {
-        // Does the body end within the chunks that are ready at once?
-        first = asBytes(r1.value);
-        const pending2 = reader.read();
-        watch.watch(pending2);
-        for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
-        const r2 = watch.settled();
-        // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
-        if (r2 !== undefined && r2.done) length = first.length;
-        else {
-          more = [];
-          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch);
-          if (rest !== null) next = rest.read;
-          else length = more.reduce((n, chunk) => n + chunk.length, first.length);
-        }
+        more = [];
+        const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch);
+        if (rest !== null) next = rest.read;
+        else length = more.reduce((n, chunk) => n + chunk.length, first.length);
       }
     }
   }
-  // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
-  // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
-  const unframed = bodyless || (isHead && declared < 0 && length === 0 && first === null);
-  if (unframed && !bodyless) length = -1;
+  // As in writeWhole: a HEAD response with an empty body and no declared length is sent unframed.
+  const unframed = !sendBody && declared < 0 && length === 0 && first === null;
+  if (unframed) length = -1;
   const chunked = !unframed && length < 0 && head.version === "1.1";
   // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
   if (head.version === "1.0" && length < 0 && !unframed) close = true;
   // Bun: a body that is not still streaming (as a string body is not) gets the type Bun.serve would add.
-  if (IMPLIED_TYPE_HIDDEN && body !== null && next === null && (first !== null || declared > 0)) addImpliedType(app);
+  if (IMPLIED_TYPE_HIDDEN && next === null && (first !== null || declared > 0)) addImpliedType(app);
   const framing: Framing = { length, chunked, close, sendBody };
   const headText = serializeHead(head.version, response, app, framing, job.ident);
   job.headWritten = true;
-
-  if (reader === null) {
-    if (first === null || !sendBody) out.write(latin1Bytes(headText));
-    else if (first.length <= length) writeWithHead(out, headText, first);
-    else {
-      longBody(job, length);
-      writeWithHead(out, headText, first.subarray(0, length));
-    }
-    const sent = first === null ? 0 : Math.min(first.length, length);
-    if (sendBody) job.bodySent = sent;
-    return sendBody && sent < length ? shortBody(job, sent, length) : framing.close;
-  }
   if (!sendBody) {
     out.write(latin1Bytes(headText));
     reader.cancel().catch(() => {});
@@ -379,6 +418,15 @@ function writeWithHead(out: ResponseSink, head: string, chunk: Uint8Array): void
   }
   const bytes = freshBytes(head.length + chunk.length);
   bytes.set(chunk, putLatin1(head, bytes, 0));
+  out.write(bytes);
+}
+
+/** Head and a short ASCII body (one byte per character) in one write. */
+function writeTextWithHead(out: ResponseSink, head: string, text: string): void {
+  const n = text.length;
+  const bytes = freshBytes(head.length + n);
+  const offset = putLatin1(head, bytes, 0);
+  for (let i = 0; i < n; i++) bytes[offset + i] = text.charCodeAt(i);
   out.write(bytes);
 }
 

@@ -137,6 +137,17 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** Strings up to this length may be checked for ASCII and copied next to a response head (see isShortAscii). */
+export const SHORT_TEXT = 1024;
+
+/** True for a string of at most SHORT_TEXT characters, all ASCII: its UTF-8 bytes are its character codes. */
+export function isShortAscii(text: string): boolean {
+  const n = text.length;
+  if (n > SHORT_TEXT) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) > 127) return false;
+  return true;
+}
+
 /**
  * Encodes a response head (ASCII in practice; header values may carry
  * latin-1 from Headers' ByteString rules) one byte per UTF-16 unit.
