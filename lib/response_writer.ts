@@ -187,6 +187,14 @@ function writeWhole(
   const framing: Framing = { length, chunked: false, close, sendBody };
   const headText = serializeHead(head.version, response, app, framing, job.ident);
   job.headWritten = true;
+  return sendAtHand(job, headText, body, framing);
+}
+
+/** Writes the head and a body at hand (cut to the framing's length); returns whether to close. */
+function sendAtHand(job: ResponseJob, headText: string, body: Uint8Array | string | null, framing: Framing): boolean {
+  const out = job.out;
+  const { length, sendBody, close } = framing;
+  const size = body === null ? 0 : body.length;
   if (size === 0 || !sendBody) {
     out.write(latin1Bytes(headText));
     return sendBody && length > 0 ? shortBody(job, 0, length) : close;
@@ -260,6 +268,8 @@ async function writeStreamed(
     reader.cancel().catch(() => {});
     return framing.close;
   }
+  // The peek read the whole body in one chunk (most bodies): written with the head at once, as a body at hand is.
+  if (first !== null && more === null && next === null) return sendAtHand(job, headText, first, framing) || out.closed;
   return await streamBody(job, reader, headText, framing, first, more, next);
 }
 
