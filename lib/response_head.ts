@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { checkedStatusText, currentHttpDate, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
+import { checkedStatusText, currentHttpDate, errorBody, putLatin1, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -199,24 +199,4 @@ export function errorResponseBytes(
   const out = new Uint8Array(head.length + body.length);
   out.set(body, putLatin1(head, out, 0));
   return out;
-}
-
-const headEncoder = new TextEncoder();
-
-/**
- * Writes `text` one byte per character (response heads are latin-1) into
- * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
- * below): callers fill the rest of `out` afterwards.
- */
-export function putLatin1(text: string, out: Uint8Array, offset: number): number {
-  const n = text.length;
-  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
-  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
-  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
-  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
-  const { read, written } = headEncoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
-  if (read !== n || written !== n) {
-    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
-  }
-  return offset + n;
 }

@@ -18,12 +18,11 @@ import {
   hasCloseToken,
   IMPLIED_TYPE_HIDDEN,
   newAppHeaders,
-  putLatin1,
   serializeHead,
 } from "./response_head.ts";
 import { setImmediate } from "node:timers";
 import { freshBytes } from "./byte_slab.ts";
-import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
+import { describeKind, latin1Bytes, putLatin1, utf8 } from "./utilities.ts";
 
 /** Where response bytes go (a connection's output). */
 export interface ResponseSink {

@@ -145,7 +145,7 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** Strings up to this length may be checked for ASCII and copied next to a response head (see isShortAscii). */
-export const SHORT_TEXT = 1024;
+export const SHORT_TEXT = 64;
 
 /** True for a string of at most SHORT_TEXT characters, all ASCII: its UTF-8 bytes are its character codes. */
 export function isShortAscii(text: string): boolean {
@@ -160,10 +160,27 @@ export function isShortAscii(text: string): boolean {
  * latin-1 from Headers' ByteString rules) one byte per UTF-16 unit.
  */
 export function latin1Bytes(text: string): Uint8Array {
-  const n = text.length;
-  const out = freshBytes(n);
-  for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i);
+  const out = freshBytes(text.length);
+  putLatin1(text, out, 0);
   return out;
+}
+
+/**
+ * Writes `text` one byte per character (response heads are latin-1) into
+ * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
+ * below): callers fill the rest of `out` afterwards.
+ */
+export function putLatin1(text: string, out: Uint8Array, offset: number): number {
+  const n = text.length;
+  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
+  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
+  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
+  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
+  const { read, written } = encoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
+  if (read !== n || written !== n) {
+    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  }
+  return offset + n;
 }
 
 /** waitress's error body: reason, detail and who generated it, CRLF-separated. */
