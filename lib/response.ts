@@ -270,7 +270,11 @@ export class FastResponse {
    * need none; false, having called nothing, where they do (or `headers` was read, or the real Response built):
    * then `headers` is what to read.
    */
-  static eachHeader<T>(response: FastResponse, visit: (this: T, value: string, name: string) => void, target: T): boolean {
+  static eachHeader<T>(
+    response: FastResponse,
+    visit: (this: T, value: string, name: string) => void,
+    target: T,
+  ): boolean {
     if (response.#real !== null || response.#headers !== null) return false;
     const init = response.#init?.headers;
     const impliesType = typeof response.#body === "string";
