@@ -15,9 +15,70 @@
  * @module
  */
 
-import { checkedStatusText } from "./utilities.ts";
+import { isFieldTextChar, TOKEN_CHARS } from "./grammar.ts";
+import { checkedStatusText, isShortAscii } from "./utilities.ts";
 
 const encoder = new TextEncoder();
+
+/** The Content-Type a string body implies, as Response adds it. */
+const STRING_TYPE = "text/plain;charset=UTF-8";
+
+/** More headers than this in a FastResponse's init go through a real Headers object (the check below is quadratic). */
+const PLAIN_HEADERS_MAX = 32;
+
+/** The lower-cased names and values `plainHeaders` accepted, reused by every response (it is filled and read at once). */
+const scratch: string[] = [];
+
+/**
+ * Whether `name` is a token and `value` a field value that a Headers object would keep exactly as given (no
+ * whitespace to strip at either end, no character it would refuse or that a header line cannot carry).
+ */
+function isPlainHeader(name: string, value: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) if (TOKEN_CHARS[name.charCodeAt(i)] !== 1) return false;
+  const m = value.length;
+  if (m === 0) return true;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(m - 1);
+  if (first === 32 || first === 9 || last === 32 || last === 9) return false;
+  for (let i = 0; i < m; i++) if (!isFieldTextChar(value.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Puts one header into `scratch`, lower-cased; false when it is not plain or its name is there already. */
+function takePlain(name: unknown, value: unknown): boolean {
+  if (typeof name !== "string" || typeof value !== "string" || !isPlainHeader(name, value)) return false;
+  const lower = name.toLowerCase();
+  for (let i = 0; i < scratch.length; i += 2) if (scratch[i] === lower) return false;
+  scratch.push(lower, value);
+  return true;
+}
+
+/**
+ * Fills `scratch` with the headers of `init` when it is absent, a plain object or an array of pairs whose names
+ * are distinct tokens and whose values are plain (`isPlainHeader`): what `new Headers(init)` would hold then, in
+ * the order given. False for anything else (a repeated name, which Headers would combine; whitespace it would
+ * strip; a value it would refuse; an object of another kind): a real Headers object takes those.
+ */
+function plainHeaders(init: HeadersInit | undefined): boolean {
+  scratch.length = 0;
+  if (init === undefined) return true;
+  if (Array.isArray(init)) {
+    if (init.length > PLAIN_HEADERS_MAX) return false;
+    for (const pair of init) {
+      if (!Array.isArray(pair) || pair.length !== 2 || !takePlain(pair[0], pair[1])) return false;
+    }
+    return true;
+  }
+  if (typeof init !== "object" || init === null) return false;
+  const proto = Object.getPrototypeOf(init);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const names = Object.keys(init);
+  if (names.length > PLAIN_HEADERS_MAX) return false;
+  for (const name of names) if (!takePlain(name, (init as Record<string, unknown>)[name])) return false;
+  return true;
+}
 
 /** Body kinds the engine can write without a stream. */
 type StaticBody = string | Uint8Array | ArrayBuffer | null | undefined;
@@ -103,7 +164,7 @@ export class FastResponse {
     if (this.#headers === null) {
       const headers = new Headers(this.#init?.headers);
       if (typeof this.#body === "string" && !headers.has("content-type")) {
-        headers.set("content-type", "text/plain;charset=UTF-8");
+        headers.set("content-type", STRING_TYPE);
       }
       this.#headers = headers;
     }
@@ -189,17 +250,47 @@ export class FastResponse {
   }
 
   /**
-   * Engine hook: the body as bytes when it can be written without a stream
-   * (string, bytes, none) and nothing has built the real Response yet;
-   * undefined otherwise.
+   * Engine hook: the body when it can be written without a stream and
+   * nothing has built the real Response yet: a short ASCII string as it is
+   * (one byte per character, for the engine to copy next to the head),
+   * other strings and bytes as bytes, null for none; undefined otherwise.
    */
-  static staticBody(response: FastResponse): Uint8Array | null | undefined {
+  static staticBody(response: FastResponse): Uint8Array | string | null | undefined {
     if (response.#real !== null) return undefined;
     const body = response.#body;
     if (!isStatic(body)) return undefined;
     if (body === null || body === undefined) return null;
-    if (typeof body === "string") return encoder.encode(body);
+    if (typeof body === "string") return isShortAscii(body) ? body : encoder.encode(body);
     return body instanceof Uint8Array ? body : new Uint8Array(body);
+  }
+
+  /**
+   * Engine hook: calls `visit` with each header (value and lower-case name, as `Headers.forEach` does, the
+   * Content-Type a string body implies included) without building a Headers object where the init's headers
+   * need none; false, having called nothing, where they do (or `headers` was read, or the real Response built):
+   * then `headers` is what to read.
+   */
+  static eachHeader<T>(
+    response: FastResponse,
+    visit: (this: T, value: string, name: string) => void,
+    target: T,
+  ): boolean {
+    if (response.#real !== null || response.#headers !== null) return false;
+    const init = response.#init?.headers;
+    const impliesType = typeof response.#body === "string";
+    if (init instanceof Headers) {
+      init.forEach(visit, target);
+      if (impliesType && !init.has("content-type")) visit.call(target, STRING_TYPE, "content-type");
+      return true;
+    }
+    if (!plainHeaders(init)) return false;
+    let typed = false;
+    for (let i = 0; i < scratch.length; i += 2) {
+      if (scratch[i] === "content-type") typed = true;
+      visit.call(target, scratch[i + 1], scratch[i]);
+    }
+    if (impliesType && !typed) visit.call(target, STRING_TYPE, "content-type");
+    return true;
   }
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { checkedStatusText, currentHttpDate, errorBody, reasonPhrase, utf8 } from "./utilities.ts";
+import { checkedStatusText, currentHttpDate, errorBody, putLatin1, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -32,32 +32,33 @@ export interface AppHeaders {
   hasType: boolean;
 }
 
+/** An empty AppHeaders, for `addAppHeader` to fill. */
+export function newAppHeaders(): AppHeaders {
+  return { lines: [], contentLength: null, connection: null, hasDate: false, hasServer: false, hasType: false };
+}
+
+/** Takes one application header (lower-case name) into `this`; in `Headers.forEach`'s order of arguments. */
+export function addAppHeader(this: AppHeaders, value: string, name: string): void {
+  if (name === "content-length") {
+    // Two different values cannot both be right.
+    this.contentLength = this.contentLength === null || this.contentLength === value ? value : "conflicting";
+    return;
+  }
+  if (HOP_BY_HOP.has(name)) {
+    if (name === "connection") this.connection = this.connection === null ? value : `${this.connection}, ${value}`;
+    return;
+  }
+  if (name === "content-type") this.hasType = true;
+  else if (name === "date") this.hasDate = true;
+  else if (name === "server") this.hasServer = true;
+  this.lines.push(name, value);
+}
+
 /** Reads the response headers once (each Headers lookup walks the list again). */
 export function collectHeaders(headers: Headers): AppHeaders {
-  const app: AppHeaders = {
-    lines: [],
-    contentLength: null,
-    connection: null,
-    hasDate: false,
-    hasServer: false,
-    hasType: false,
-  };
-  // forEach, not for-of: the same entries without an iterator object per response.
-  headers.forEach((value, name) => {
-    if (name === "content-length") {
-      // Two different values cannot both be right.
-      app.contentLength = app.contentLength === null || app.contentLength === value ? value : "conflicting";
-      return;
-    }
-    if (HOP_BY_HOP.has(name)) {
-      if (name === "connection") app.connection = app.connection === null ? value : `${app.connection}, ${value}`;
-      return;
-    }
-    if (name === "content-type") app.hasType = true;
-    else if (name === "date") app.hasDate = true;
-    else if (name === "server") app.hasServer = true;
-    app.lines.push(name, value);
-  });
+  const app = newAppHeaders();
+  // forEach, not for-of: the same entries without an iterator object per response; a `this`, not a closure.
+  headers.forEach(addAppHeader, app);
   return app;
 }
 
@@ -107,7 +108,7 @@ export function serializeHead(
   ident: string,
 ): string {
   const status = response.status;
-  const reason = response.statusText !== "" ? checkedStatusText(response.statusText) : reasonPhrase(status);
+  const text = response.statusText;
   const lines = app.lines;
   if (framing.length >= 0 && status !== 204) lines.push("content-length", String(framing.length));
   if (framing.chunked) lines.push("transfer-encoding", "chunked");
@@ -116,26 +117,42 @@ export function serializeHead(
   if (!app.hasDate) lines.push("date", currentHttpDate());
   if (app.hasServer) lines.push("via", ident === "" ? "waitress" : ident);
   else if (ident !== "") lines.push("server", ident);
-  return `HTTP/${version} ${status} ${reason}\r\n${sortedHeaderLines(lines)}\r\n`;
+  const start = text !== "" ? `HTTP/${version} ${status} ${checkedStatusText(text)}\r\n` : statusLine(version, status);
+  return start + sortedHeaderLines(lines) + "\r\n";
 }
 
-/** Title-cases a header name as waitress does (`content-type` -> `Content-Type`, `etag` -> `Etag`). */
-const titleCache = new Map<string, string>();
-function titleCase(name: string): string {
-  let cached = titleCache.get(name);
+/** Status lines with the reason phrase of their code, by version and code, made once each. */
+const statusLines11: string[] = [];
+const statusLines10: string[] = [];
+
+/** `HTTP/<version> <status> <reason phrase>\r\n` (status 200 to 599). */
+function statusLine(version: "1.0" | "1.1", status: number): string {
+  const cache = version === "1.1" ? statusLines11 : statusLines10;
+  let line = cache[status];
+  if (line === undefined) line = cache[status] = `HTTP/${version} ${status} ${reasonPhrase(status)}\r\n`;
+  return line;
+}
+
+/** `Name: ` for each lower-case header name seen: title-cased as waitress does (`content-type` -> `Content-Type`, `etag` -> `Etag`). */
+const prefixCache = new Map<string, string>();
+function linePrefix(name: string): string {
+  let cached = prefixCache.get(name);
   if (cached !== undefined) return cached;
-  cached = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-  if (titleCache.size < 512) titleCache.set(name, cached);
+  cached = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) + ": ";
+  if (prefixCache.size < 512) prefixCache.set(name, cached);
   return cached;
 }
 
 /** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */
 const INSERTION_SORT_MAX = 24;
 
+/** The insertion sort's order of lines, reused by every head (it is filled and read at once). */
+const insertionOrder: number[] = new Array(INSERTION_SORT_MAX).fill(0);
+
 /** `Name: value\r\n` lines from flat [lower-case name, value, ...], stable-sorted by name (exported for tests). */
 export function sortedHeaderLines(flat: string[]): string {
   const n = flat.length / 2;
-  const order: number[] = new Array(n);
+  let order = insertionOrder;
   if (n <= INSERTION_SORT_MAX) {
     // A response has a handful of headers: insertion sort is stable and allocates nothing more.
     for (let i = 0; i < n; i++) {
@@ -148,6 +165,7 @@ export function sortedHeaderLines(flat: string[]): string {
       order[j] = i;
     }
   } else {
+    order = new Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => {
       const x = flat[a * 2];
@@ -158,7 +176,7 @@ export function sortedHeaderLines(flat: string[]): string {
   let text = "";
   for (let k = 0; k < n; k++) {
     const i = order[k];
-    text += `${titleCase(flat[i * 2])}: ${flat[i * 2 + 1]}\r\n`;
+    text += linePrefix(flat[i * 2]) + flat[i * 2 + 1] + "\r\n";
   }
   return text;
 }
@@ -181,24 +199,4 @@ export function errorResponseBytes(
   const out = new Uint8Array(head.length + body.length);
   out.set(body, putLatin1(head, out, 0));
   return out;
-}
-
-const headEncoder = new TextEncoder();
-
-/**
- * Writes `text` one byte per character (response heads are latin-1) into
- * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
- * below): callers fill the rest of `out` afterwards.
- */
-export function putLatin1(text: string, out: Uint8Array, offset: number): number {
-  const n = text.length;
-  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
-  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
-  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
-  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
-  const { read, written } = headEncoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
-  if (read !== n || written !== n) {
-    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
-  }
-  return offset + n;
 }

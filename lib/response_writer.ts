@@ -8,19 +8,21 @@
 import type { Logger } from "./logger.ts";
 import { FastResponse } from "./response.ts";
 import {
+  addAppHeader,
   addImpliedType,
+  type AppHeaders,
   collectHeaders,
   declaredLength,
   errorResponseBytes,
   type Framing,
   hasCloseToken,
   IMPLIED_TYPE_HIDDEN,
-  putLatin1,
+  newAppHeaders,
   serializeHead,
 } from "./response_head.ts";
-import { setImmediate } from "node:timers";
 import { freshBytes } from "./byte_slab.ts";
-import { describeKind, latin1Bytes, utf8 } from "./utilities.ts";
+import { asBytes, FIRST_READ_TICKS, PEEK_TICKS, readReady, ReadWatch } from "./body_peek.ts";
+import { latin1Bytes, putLatin1, utf8 } from "./utilities.ts";
 
 /** Where response bytes go (a connection's output). */
 export interface ResponseSink {
@@ -70,70 +72,15 @@ const SMALL_CHUNK = 16 * 1024;
 /** The same where the sink gathers pieces without copying (see copyLimit). */
 const GATHERED_COPY_LIMIT = 1024;
 
-/** Microtask turns the peek waits for each read after a body's first before choosing chunked framing. */
-const PEEK_TICKS = 4;
-
-/** Reads after the second that the peek makes at most, looking for the end of a body of unknown length. */
-const PEEK_READS = 16;
-
-/**
- * Microtask turns the first read of a body gets before the head goes out without it. Plain bodies
- * (strings, bytes, streams that enqueue at once) settle within 1 to 5 on every runtime.
- */
-const FIRST_READ_TICKS = 16;
-
-/**
- * Watches a read: its result once it settled, its failure if it failed. Callers give it a few microtask
- * turns with plain awaits (`for (...; watch.pending; ...) await null`): this runs for every plain
- * Response, so no Promise.race, no promise per turn and no async call of its own.
- */
-class ReadWatch {
-  result: ReadableStreamReadResult<unknown> | undefined = undefined;
-  failed = false;
-  failure: unknown = undefined;
-  readonly #onResult = (r: ReadableStreamReadResult<unknown>): void => void (this.result = r);
-  readonly #onFailure = (e: unknown): void => void (this.failed = true, this.failure = e);
-  constructor(read: Promise<ReadableStreamReadResult<unknown>>) {
-    read.then(this.#onResult, this.#onFailure);
-  }
-  /**
-   * Watches the reader's next read instead (one watch and its two callbacks per body, not per read).
-   * Only once the read watched before has settled, so that its result cannot land on this one.
-   */
-  watch(read: Promise<ReadableStreamReadResult<unknown>>): void {
-    this.result = undefined;
-    read.then(this.#onResult, this.#onFailure);
-  }
-  get pending(): boolean {
-    return this.result === undefined && !this.failed;
-  }
-  /** The result, or undefined while pending. A read that failed throws, so the response fails before its head. */
-  settled(): ReadableStreamReadResult<unknown> | undefined {
-    if (this.failed) throw this.failure;
-    return this.result;
-  }
-}
-
-function asBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  // Elysia's generators and server-sent events put strings into the stream; Bun.serve and
-  // @hono/node-server send them as UTF-8, and so do we.
-  if (typeof value === "string") return utf8(value);
-  throw new TypeError(`Response body chunks must be bytes (Uint8Array) or text, got ${describeKind(value)}`);
-}
-
 /**
  * Writes the response: head, then body with the framing the request and
  * response allow. `mustClose`: the connection closes after this response
- * whatever the request says. Resolves to whether the connection must close
- * afterwards; rejects when the response cannot be sent (the job's
- * `headWritten` says whether any of it went out).
+ * whatever the request says. Gives whether the connection must close
+ * afterwards: at once (a boolean) when the response had no body stream to
+ * read, else through a promise; throws or rejects when the response cannot
+ * be sent (the job's `headWritten` says whether any of it went out).
  */
-export async function writeResponse(job: ResponseJob, response: Response, mustClose: boolean): Promise<boolean> {
-  const out = job.out;
-  const head = job.head;
+export function writeResponse(job: ResponseJob, response: Response, mustClose: boolean): boolean | Promise<boolean> {
   const status = response.status;
   // Only Response.error() gets here (status 0, a network error): it has no HTTP form to send.
   if (status < 200 || status > 599) throw new TypeError(`The handler returned a Response with status ${status}`);
@@ -142,128 +89,132 @@ export async function writeResponse(job: ResponseJob, response: Response, mustCl
   // The body before the headers: srvx's NodeResponse (h3 on Node) builds its real Response, and with it
   // the Content-Type a string body implies, only once its body is asked for.
   const stream = staticBody === undefined ? response.body : null;
-  const app = collectHeaders(response.headers);
+  const app = staticBody === undefined ? collectHeaders(response.headers) : fastHeaders(response as FastResponse);
   const declared = declaredLength(app.contentLength);
   if (Number.isNaN(declared)) throw new TypeError(`Invalid Content-Length ${app.contentLength}`);
   const bodyless = status === 204 || status === 304;
-  const isHead = head.method === "HEAD";
-  const sendBody = !bodyless && !isHead;
-  const body = bodyless ? null : stream;
   if (bodyless) stream?.cancel().catch(() => {});
+  const close = mustClose || !job.head.keepAlive || hasCloseToken(app.connection);
+  if (bodyless || stream === null) {
+    return writeWhole(job, response, app, declared, close, bodyless ? null : staticBody ?? null);
+  }
+  return writeStreamed(job, response, app, declared, close, stream.getReader());
+}
 
-  let close = mustClose || !head.keepAlive || hasCloseToken(app.connection);
-  let length = bodyless ? (status === 304 ? declared : -1) : declared;
-  const reader = body?.getReader() ?? null;
+/** A FastResponse's headers, read without a Headers object where its init allows. */
+function fastHeaders(response: FastResponse): AppHeaders {
+  const app = newAppHeaders();
+  return FastResponse.eachHeader(response, addAppHeader, app) ? app : collectHeaders(response.headers);
+}
+
+/**
+ * Writes a response whose whole body is at hand (`body`: bytes, a short ASCII string, or null for none) or
+ * that sends none (204, 304), without a stream; returns whether to close.
+ */
+function writeWhole(
+  job: ResponseJob,
+  response: Response,
+  app: AppHeaders,
+  declared: number,
+  close: boolean,
+  body: Uint8Array | string | null,
+): boolean {
+  const head = job.head;
+  const status = response.status;
+  const bodyless = status === 204 || status === 304;
+  const sendBody = !bodyless && head.method !== "HEAD";
+  const size = body === null ? 0 : body.length;
+  let length = bodyless ? (status === 304 ? declared : -1) : declared >= 0 ? declared : size;
+  // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
+  // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
+  if (!bodyless && !sendBody && declared < 0 && size === 0) length = -1;
+  const framing: Framing = { length, chunked: false, close, sendBody };
+  const headText = serializeHead(head.version, response, app, framing, job.ident);
+  job.headWritten = true;
+  return sendAtHand(job, headText, body, framing);
+}
+
+/** Writes the head and a body at hand (cut to the framing's length); returns whether to close. */
+function sendAtHand(job: ResponseJob, headText: string, body: Uint8Array | string | null, framing: Framing): boolean {
+  const out = job.out;
+  const { length, sendBody, close } = framing;
+  const size = body === null ? 0 : body.length;
+  if (size === 0 || !sendBody) {
+    out.write(latin1Bytes(headText));
+    return sendBody && length > 0 ? shortBody(job, 0, length) : close;
+  }
+  if (size > length) longBody(job, length);
+  if (typeof body === "string") writeTextWithHead(out, headText, size > length ? body.slice(0, length) : body);
+  else writeWithHead(out, headText, size > length ? body!.subarray(0, length) : body!);
+  const sent = Math.min(size, length);
+  job.bodySent = sent;
+  return sent < length ? shortBody(job, sent, length) : close;
+}
+
+/** Reads the body stream and writes the response (the peek decides its framing); resolves to whether to close. */
+async function writeStreamed(
+  job: ResponseJob,
+  response: Response,
+  app: AppHeaders,
+  declared: number,
+  close: boolean,
+  reader: ReadableStreamDefaultReader<unknown>,
+): Promise<boolean> {
+  const out = job.out;
+  const head = job.head;
+  const sendBody = head.method !== "HEAD";
+  let length = declared;
   let first: Uint8Array | null = null;
   /** Chunks after the first that the peek read (rare: most bodies end after their first). */
   let more: Uint8Array[] | null = null;
   let next: Promise<ReadableStreamReadResult<unknown>> | null = null;
 
-  if (!bodyless && staticBody !== undefined) {
-    first = staticBody !== null && staticBody.length > 0 ? staticBody : null;
-    if (length < 0) length = first?.length ?? 0;
-  } else if (!bodyless && length < 0) {
+  if (length < 0) {
     // Peek: a body that ends within the chunks ready at once gets a Content-Length instead of chunking. A first
     // chunk that is not there within a few microtask turns (server-sent events, a file) is not waited
     // for: the head goes out at once, so the client sees the status before the first event.
-    if (reader === null) length = 0;
+    const pending1 = reader.read();
+    const watch = new ReadWatch(pending1);
+    for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
+    const r1 = watch.settled();
+    if (r1 === undefined) next = pending1;
+    else if (r1.done) length = 0;
     else {
-      const pending1 = reader.read();
-      const watch = new ReadWatch(pending1);
-      for (let tick = 0; tick < FIRST_READ_TICKS && watch.pending; tick++) await null;
-      const r1 = watch.settled();
-      if (r1 === undefined) next = pending1;
-      else if (r1.done) length = 0;
+      // Does the body end within the chunks that are ready at once?
+      first = asBytes(r1.value);
+      const pending2 = reader.read();
+      watch.watch(pending2);
+      for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
+      const r2 = watch.settled();
+      // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
+      if (r2 !== undefined && r2.done) length = first.length;
       else {
-        // Does the body end within the chunks that are ready at once?
-        first = asBytes(r1.value);
-        const pending2 = reader.read();
-        watch.watch(pending2);
-        for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
-        const r2 = watch.settled();
-        // Most bodies end right after their first chunk; others are read on while chunks are ready at once.
-        if (r2 !== undefined && r2.done) length = first.length;
-        else {
-          more = [];
-          const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch);
-          if (rest !== null) next = rest.read;
-          else length = more.reduce((n, chunk) => n + chunk.length, first.length);
-        }
+        more = [];
+        const rest = await readReady(reader, more, first.length, out.highWatermark, pending2, watch);
+        if (rest !== null) next = rest.read;
+        else length = more.reduce((n, chunk) => n + chunk.length, first.length);
       }
     }
   }
-  // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
-  // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
-  const unframed = bodyless || (isHead && declared < 0 && length === 0 && first === null);
-  if (unframed && !bodyless) length = -1;
+  // As in writeWhole: a HEAD response with an empty body and no declared length is sent unframed.
+  const unframed = !sendBody && declared < 0 && length === 0 && first === null;
+  if (unframed) length = -1;
   const chunked = !unframed && length < 0 && head.version === "1.1";
   // HTTP/1.0 keeps the connection only with a known length; unknown length is close-delimited.
   if (head.version === "1.0" && length < 0 && !unframed) close = true;
   // Bun: a body that is not still streaming (as a string body is not) gets the type Bun.serve would add.
-  if (IMPLIED_TYPE_HIDDEN && body !== null && next === null && (first !== null || declared > 0)) addImpliedType(app);
+  if (IMPLIED_TYPE_HIDDEN && next === null && (first !== null || declared > 0)) addImpliedType(app);
   const framing: Framing = { length, chunked, close, sendBody };
   const headText = serializeHead(head.version, response, app, framing, job.ident);
   job.headWritten = true;
-
-  if (reader === null) {
-    if (first === null || !sendBody) out.write(latin1Bytes(headText));
-    else if (first.length <= length) writeWithHead(out, headText, first);
-    else {
-      longBody(job, length);
-      writeWithHead(out, headText, first.subarray(0, length));
-    }
-    const sent = first === null ? 0 : Math.min(first.length, length);
-    if (sendBody) job.bodySent = sent;
-    return sendBody && sent < length ? shortBody(job, sent, length) : framing.close;
-  }
   if (!sendBody) {
     out.write(latin1Bytes(headText));
     reader.cancel().catch(() => {});
     return framing.close;
   }
+  // The peek read the whole body in one chunk (most bodies): written with the head at once, as a body at hand is.
+  if (first !== null && more === null && next === null) return sendAtHand(job, headText, first, framing) || out.closed;
   return await streamBody(job, reader, headText, framing, first, more, next);
-}
-
-/** A read not settled yet, boxed: an async function cannot return a bare promise without awaiting it. */
-interface PendingRead {
-  read: Promise<ReadableStreamReadResult<unknown>>;
-}
-
-/**
- * Reads on after a body's second read (`pending`, already given PEEK_TICKS turns) while each read
- * settles within a few microtask turns, collecting the chunks, so that a body whose size was known
- * when the Response was made (a string, bytes, a Blob) gets a Content-Length on every runtime,
- * however the runtime's stream cuts it: Bun hands a body over as 16 KiB, then pieces of up to 2 MiB,
- * and Node ends a Blob's stream only in a later event-loop turn, so one such turn is allowed, once.
- * A body still being produced is not waited for beyond that, and once `limit` bytes are held (the
- * output's high watermark, what streaming would have read ahead anyway) one more read only looks for
- * the end. Returns the read still pending, or null at the body's end.
- */
-async function readReady(
-  reader: ReadableStreamDefaultReader<unknown>,
-  chunks: Uint8Array[],
-  size: number,
-  limit: number,
-  pending: Promise<ReadableStreamReadResult<unknown>>,
-  watch: ReadWatch,
-): Promise<PendingRead | null> {
-  let turnLeft = true;
-  for (let reads = 0;; reads++) {
-    if (watch.pending && turnLeft) {
-      turnLeft = false;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    const r = watch.settled();
-    if (r === undefined) return { read: pending };
-    if (r.done) return null;
-    const chunk = asBytes(r.value);
-    chunks.push(chunk);
-    pending = reader.read();
-    if (reads === PEEK_READS || size >= limit) return { read: pending };
-    size += chunk.length;
-    watch.watch(pending);
-    for (let tick = 0; tick < PEEK_TICKS && watch.pending; tick++) await null;
-  }
 }
 
 /** Sends the body chunks with back-pressure; returns whether to close. */
@@ -379,6 +330,15 @@ function writeWithHead(out: ResponseSink, head: string, chunk: Uint8Array): void
   }
   const bytes = freshBytes(head.length + chunk.length);
   bytes.set(chunk, putLatin1(head, bytes, 0));
+  out.write(bytes);
+}
+
+/** Head and a short ASCII body (one byte per character) in one write. */
+function writeTextWithHead(out: ResponseSink, head: string, text: string): void {
+  const n = text.length;
+  const bytes = freshBytes(head.length + n);
+  const offset = putLatin1(head, bytes, 0);
+  for (let i = 0; i < n; i++) bytes[offset + i] = text.charCodeAt(i);
   out.write(bytes);
 }
 

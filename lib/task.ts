@@ -190,10 +190,17 @@ export class Task implements ResponseJob {
       this.#status = response.status;
       this.#response = response;
     }
-    writeResponse(this, response, this.channel.closeAfterResponse).then(
-      (close) => this.#finish(close),
-      (error) => this.#fail(error),
-    );
+    let written: boolean | Promise<boolean>;
+    try {
+      written = writeResponse(this, response, this.channel.closeAfterResponse);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    // Finished in a later microtask even when written at once: the channel serves the next request from
+    // `#finish`, and a pipelined batch must not recurse one stack frame deeper per request.
+    if (typeof written === "boolean") queueMicrotask(() => this.#finish(written));
+    else written.then((close) => this.#finish(close), (error) => this.#fail(error));
   }
 
   /** The application failed: 500 if nothing was sent yet, else cut the connection (the body is incomplete). */

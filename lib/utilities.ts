@@ -6,6 +6,7 @@
  */
 import { isFieldText } from "./grammar.ts";
 import { freshBytes } from "./byte_slab.ts";
+import { setTimeout } from "node:timers";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -22,16 +23,22 @@ export function httpDate(ms: number): string {
   }:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} GMT`;
 }
 
-let cachedSecond = -1;
 let cachedDate = "";
 
-/** The Date header value for now, formatted at most once per second (node:http does the same). */
+function forgetDate(): void {
+  cachedDate = "";
+}
+
+/**
+ * The Date header value for now, formatted at most once per second. As node:http does, a timer (that does not
+ * keep the process alive) forgets it when the second ends, rather than a clock read per response: reading the
+ * clock costs more than the rest of the head on some machines (bench/README.md).
+ */
 export function currentHttpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
+  if (cachedDate === "") {
+    const now = Date.now();
     cachedDate = httpDate(now);
+    setTimeout(forgetDate, 1000 - (now % 1000)).unref();
   }
   return cachedDate;
 }
@@ -137,15 +144,43 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** Strings up to this length may be checked for ASCII and copied next to a response head (see isShortAscii). */
+export const SHORT_TEXT = 64;
+
+/** True for a string of at most SHORT_TEXT characters, all ASCII: its UTF-8 bytes are its character codes. */
+export function isShortAscii(text: string): boolean {
+  const n = text.length;
+  if (n > SHORT_TEXT) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) > 127) return false;
+  return true;
+}
+
 /**
  * Encodes a response head (ASCII in practice; header values may carry
  * latin-1 from Headers' ByteString rules) one byte per UTF-16 unit.
  */
 export function latin1Bytes(text: string): Uint8Array {
-  const n = text.length;
-  const out = freshBytes(n);
-  for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i);
+  const out = freshBytes(text.length);
+  putLatin1(text, out, 0);
   return out;
+}
+
+/**
+ * Writes `text` one byte per character (response heads are latin-1) into
+ * `out` at `offset`. At offset 0 it may scribble past `text.length` (see
+ * below): callers fill the rest of `out` afterwards.
+ */
+export function putLatin1(text: string, out: Uint8Array, offset: number): number {
+  const n = text.length;
+  // Heads are ASCII nearly always: the native encoder is then byte-for-byte latin-1. Any other
+  // character takes two UTF-8 bytes, which shows as fewer characters read or more bytes written
+  // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
+  // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
+  const { read, written } = encoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
+  if (read !== n || written !== n) {
+    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  }
+  return offset + n;
 }
 
 /** waitress's error body: reason, detail and who generated it, CRLF-separated. */

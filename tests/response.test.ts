@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FastResponse } from "../mod.ts";
 import { sortedHeaderLines } from "../lib/response_head.ts";
+import { currentHttpDate, httpDate } from "../lib/utilities.ts";
 import { exchange, RawClient } from "./support/raw_client.ts";
 import { startServer } from "./support/server.ts";
 
@@ -186,4 +187,73 @@ test("response: FastResponse fails where Response fails (a body on 204, 205 or 3
   }
   // Refused on every runtime, though Bun's own Response takes it: it would end up in the status line.
   assert.throws(() => new FastResponse("x", { statusText: "OK\r\nX-Injected: 1" }), TypeError);
+});
+
+test("response: FastResponse headers read without a Headers object give the bytes the Headers object gives", async () => {
+  const nullProto = Object.assign(Object.create(null), { "x-a": "1" }) as Record<string, string>;
+  const cases: [BodyInit | null, HeadersInit | undefined][] = [
+    ["abc", undefined],
+    ["abc", { "X-A": "1", "x-b": "two words", "x-tab": "a\tb" }],
+    ["abc", [["x-a", "1"], ["X-A", "2"]]],
+    ["abc", { "X-A": "1", "x-a": "2" }],
+    ["abc", [["set-cookie", "a=1"], ["set-cookie", "b=2"]]],
+    ["abc", { "x-pad": "  v  " }],
+    ["abc", { "x-n": 5 } as unknown as HeadersInit],
+    ["abc", { "bad name": "v" }],
+    ["abc", { "x-crlf": "a\r\nb" }],
+    ["abc", { "x-u": "\u0100" }],
+    ["abc", new Headers({ "x-h": "1" })],
+    ["abc", new Headers({ "content-type": "text/html" })],
+    ["abc", nullProto],
+    ["abc", new Map([["x-m", "1"]]) as unknown as HeadersInit],
+    ["abc", { "content-type": "text/html", "content-length": "3" }],
+    ["abc", [["content-length", "3"], ["Content-Length", "3"]]],
+    ["h\u00e9llo", { "x-word": "caf\u00e9" }],
+    [new Uint8Array([104, 105]), { "Content-Type": "x/y" }],
+    [null, { "x-a": "1" }],
+    ["x".repeat(2000), { "x-a": "1" }],
+  ];
+  const s = await startServer((req) => {
+    const [, kind, index] = new URL(req.url).pathname.split("/");
+    const [body, headers] = cases[Number(index)];
+    if (kind === "real") return new Response(body, { headers });
+    const fast = new FastResponse(body, { headers });
+    // Reading `headers` first makes the engine take the Headers object the getter builds.
+    if (kind === "touched") void fast.headers;
+    return fast;
+  });
+  try {
+    const view = async (kind: string, i: number, dropType: boolean) => {
+      const [r] = await exchange(s.port, `GET /${kind}/${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const lines = r.rawHeaders.filter(([n]) => !dropType || n !== "Content-Type");
+      return { status: r.status, lines: lines.map(([n, v]) => n === "Date" ? "Date" : `${n}: ${v}`), text: r.text };
+    };
+    for (let i = 0; i < cases.length; i++) {
+      const fast = await view("fast", i, false);
+      assert.deepEqual(fast, await view("touched", i, false), `case ${i}`);
+      // Bun's own Response keeps the Content-Type a string body implies out of `headers`: compare the rest.
+      const real = await view("real", i, true);
+      assert.deepEqual({ ...fast, lines: fast.lines.filter((l) => !l.startsWith("Content-Type:")) }, {
+        ...real,
+        lines: real.lines.filter((l) => !l.startsWith("Content-Type:")),
+      }, `case ${i} against Response`);
+    }
+  } finally {
+    await s.stop();
+  }
+});
+
+test("response: the cached Date value follows the clock from one second to the next", async () => {
+  // The clock's second, or the one before it when the cache's timer ran late (a loaded machine).
+  const fresh = (value: string) => {
+    const now = Date.now();
+    return value === httpDate(now) || value === httpDate(now - 1000);
+  };
+  const first = currentHttpDate();
+  assert.ok(fresh(first), first);
+  const deadline = Date.now() + 5000;
+  while (currentHttpDate() === first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const second = currentHttpDate();
+  assert.notEqual(second, first, "a new second, a new value");
+  assert.ok(fresh(second), second);
 });
