@@ -1,5 +1,5 @@
 /**
- * Response heads as text (waitress's Task.build_response_header): what the
+ * Response heads (waitress's Task.build_response_header): what the
  * application's headers say, the framing headers the engine adds, the status
  * line, and the header lines sorted by name as waitress sorts them; and the
  * whole of waitress's plain-text error response. No I/O here: the response
@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { freshBytes } from "./byte_slab.ts";
 import { checkedStatusText, currentHttpDate, errorBody, putLatin1, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
@@ -99,14 +100,20 @@ export interface Framing {
   sendBody: boolean;
 }
 
-/** The status line and headers, sorted by name as waitress sorts them. */
+/**
+ * The status line and headers, sorted by name as waitress sorts them, as bytes (heads are latin-1), with
+ * `extra` bytes left at the end for a body the caller copies in: head and small body go out in one write.
+ * Written piece by piece from cached bytes, not joined into a string first: encoding a joined string
+ * costs more than the pieces (bench/README.md).
+ */
 export function serializeHead(
   version: "1.0" | "1.1",
   response: Response,
   app: AppHeaders,
   framing: Framing,
   ident: string,
-): string {
+  extra = 0,
+): Uint8Array {
   const status = response.status;
   const text = response.statusText;
   const lines = app.lines;
@@ -117,31 +124,74 @@ export function serializeHead(
   if (!app.hasDate) lines.push("date", currentHttpDate());
   if (app.hasServer) lines.push("via", ident === "" ? "waitress" : ident);
   else if (ident !== "") lines.push("server", ident);
-  const start = text !== "" ? `HTTP/${version} ${status} ${checkedStatusText(text)}\r\n` : statusLine(version, status);
-  return start + sortedHeaderLines(lines) + "\r\n";
+  const custom = text !== "" ? `HTTP/${version} ${status} ${checkedStatusText(text)}\r\n` : "";
+  const start = text !== "" ? null : statusLine(version, status);
+  const n = lines.length / 2;
+  const order = headerOrder(lines);
+  let size = (start === null ? custom.length : start.length) + 2 + extra;
+  for (let k = 0; k < n; k++) {
+    const i = order[k] * 2;
+    const prefix = linePrefix(lines[i]);
+    prefixes[k] = prefix;
+    size += prefix.length + lines[i + 1].length + 2;
+  }
+  const out = freshBytes(size);
+  let at = 0;
+  if (start === null) at = putChars(custom, out, 0);
+  else {
+    out.set(start, 0);
+    at = start.length;
+  }
+  for (let k = 0; k < n; k++) {
+    const prefix = prefixes[k];
+    out.set(prefix, at);
+    at = putChars(lines[order[k] * 2 + 1], out, at + prefix.length);
+    out[at++] = 13;
+    out[at++] = 10;
+  }
+  out[at++] = 13;
+  out[at] = 10;
+  return out;
+}
+
+/** Writes `text` one byte per character at `at` (a plain loop: head values are short); returns the end. */
+function putChars(text: string, out: Uint8Array, at: number): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) out[at + i] = text.charCodeAt(i);
+  return at + n;
+}
+
+/** A string one byte per character, in an array of its own (for caches: never a view into a shared slab). */
+function ownBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  putChars(text, out, 0);
+  return out;
 }
 
 /** Status lines with the reason phrase of their code, by version and code, made once each. */
-const statusLines11: string[] = [];
-const statusLines10: string[] = [];
+const statusLines11: Uint8Array[] = [];
+const statusLines10: Uint8Array[] = [];
 
 /** `HTTP/<version> <status> <reason phrase>\r\n` (status 200 to 599). */
-function statusLine(version: "1.0" | "1.1", status: number): string {
+function statusLine(version: "1.0" | "1.1", status: number): Uint8Array {
   const cache = version === "1.1" ? statusLines11 : statusLines10;
   let line = cache[status];
-  if (line === undefined) line = cache[status] = `HTTP/${version} ${status} ${reasonPhrase(status)}\r\n`;
+  if (line === undefined) line = cache[status] = ownBytes(`HTTP/${version} ${status} ${reasonPhrase(status)}\r\n`);
   return line;
 }
 
 /** `Name: ` for each lower-case header name seen: title-cased as waitress does (`content-type` -> `Content-Type`, `etag` -> `Etag`). */
-const prefixCache = new Map<string, string>();
-function linePrefix(name: string): string {
+const prefixCache = new Map<string, Uint8Array>();
+function linePrefix(name: string): Uint8Array {
   let cached = prefixCache.get(name);
   if (cached !== undefined) return cached;
-  cached = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) + ": ";
+  cached = ownBytes(name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) + ": ");
   if (prefixCache.size < 512) prefixCache.set(name, cached);
   return cached;
 }
+
+/** Each line's prefix in sorted order, reused by every head (filled and read at once). */
+const prefixes: Uint8Array[] = [];
 
 /** Up to this many headers are sorted by insertion (no comparator closure); more go to Array.sort. */
 const INSERTION_SORT_MAX = 24;
@@ -149,12 +199,15 @@ const INSERTION_SORT_MAX = 24;
 /** The insertion sort's order of lines, reused by every head (it is filled and read at once). */
 const insertionOrder: number[] = new Array(INSERTION_SORT_MAX).fill(0);
 
-/** `Name: value\r\n` lines from flat [lower-case name, value, ...], stable-sorted by name (exported for tests). */
-export function sortedHeaderLines(flat: string[]): string {
+/**
+ * The order of the lines in flat [lower-case name, value, ...], stable-sorted by name (indices of pairs).
+ * The array may be shared with the next call: read it at once (exported for tests).
+ */
+export function headerOrder(flat: string[]): readonly number[] {
   const n = flat.length / 2;
-  let order = insertionOrder;
   if (n <= INSERTION_SORT_MAX) {
     // A response has a handful of headers: insertion sort is stable and allocates nothing more.
+    const order = insertionOrder;
     for (let i = 0; i < n; i++) {
       const name = flat[i * 2];
       let j = i;
@@ -164,21 +217,15 @@ export function sortedHeaderLines(flat: string[]): string {
       }
       order[j] = i;
     }
-  } else {
-    order = new Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => {
-      const x = flat[a * 2];
-      const y = flat[b * 2];
-      return x < y ? -1 : x > y ? 1 : a - b;
-    });
+    return order;
   }
-  let text = "";
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    text += linePrefix(flat[i * 2]) + flat[i * 2 + 1] + "\r\n";
-  }
-  return text;
+  const order: number[] = new Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((a, b) => {
+    const x = flat[a * 2];
+    const y = flat[b * 2];
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
 }
 
 /** waitress's error response, head and body (it always closes the connection); `extraHeaders` are whole lines. */

@@ -128,27 +128,43 @@ function writeWhole(
   // RFC 9110 9.3.2 and 8.6: a HEAD answer's Content-Length, when sent, is the one GET would send. A HEAD
   // response without a body (Hono and h3 strip it) does not say what that is: no length, no framing.
   if (!bodyless && !sendBody && declared < 0 && size === 0) length = -1;
-  const framing: Framing = { length, chunked: false, close, sendBody };
-  const headText = serializeHead(head.version, response, app, framing, job.ident);
-  job.headWritten = true;
-  return sendAtHand(job, headText, body, framing);
+  return sendAtHand(job, response, app, { length, chunked: false, close, sendBody }, body);
 }
 
-/** Writes the head and a body at hand (cut to the framing's length); returns whether to close. */
-function sendAtHand(job: ResponseJob, headText: string, body: Uint8Array | string | null, framing: Framing): boolean {
+/**
+ * Writes the head and a body at hand (cut to the framing's length; a string is short ASCII, one byte per
+ * character), in one write unless the body is large; returns whether to close.
+ */
+function sendAtHand(
+  job: ResponseJob,
+  response: Response,
+  app: AppHeaders,
+  framing: Framing,
+  body: Uint8Array | string | null,
+): boolean {
   const out = job.out;
+  const version = job.head.version;
   const { length, sendBody, close } = framing;
-  const size = body === null ? 0 : body.length;
-  if (size === 0 || !sendBody) {
-    out.write(latin1Bytes(headText));
-    return sendBody && length > 0 ? shortBody(job, 0, length) : close;
+  const size = body === null || !sendBody ? 0 : body.length;
+  let sent = size;
+  if (size > 0 && size > length) {
+    longBody(job, length);
+    sent = length;
   }
-  if (size > length) longBody(job, length);
-  if (typeof body === "string") writeTextWithHead(out, headText, size > length ? body.slice(0, length) : body);
-  else writeWithHead(out, headText, size > length ? body!.subarray(0, length) : body!);
-  const sent = Math.min(size, length);
+  if (sent > 0 && typeof body !== "string" && sent > copyLimit(out)) {
+    const head = serializeHead(version, response, app, framing, job.ident);
+    job.headWritten = true;
+    out.writeParts([head, body!.subarray(0, sent)]);
+  } else {
+    const bytes = serializeHead(version, response, app, framing, job.ident, sent);
+    job.headWritten = true;
+    const at = bytes.length - sent;
+    if (typeof body === "string") { for (let i = 0; i < sent; i++) bytes[at + i] = body.charCodeAt(i); }
+    else if (sent > 0) bytes.set(sent < size ? body!.subarray(0, sent) : body!, at);
+    out.write(bytes);
+  }
   job.bodySent = sent;
-  return sent < length ? shortBody(job, sent, length) : close;
+  return sendBody && sent < length ? shortBody(job, sent, length) : close;
 }
 
 /** Reads the body stream and writes the response (the peek decides its framing); resolves to whether to close. */
@@ -205,23 +221,25 @@ async function writeStreamed(
   // Bun: a body that is not still streaming (as a string body is not) gets the type Bun.serve would add.
   if (IMPLIED_TYPE_HIDDEN && next === null && (first !== null || declared > 0)) addImpliedType(app);
   const framing: Framing = { length, chunked, close, sendBody };
-  const headText = serializeHead(head.version, response, app, framing, job.ident);
+  // The peek read the whole body in one chunk (most bodies): written with the head at once, as a body at hand is.
+  if (sendBody && first !== null && more === null && next === null) {
+    return sendAtHand(job, response, app, framing, first) || out.closed;
+  }
+  const headBytes = serializeHead(head.version, response, app, framing, job.ident);
   job.headWritten = true;
   if (!sendBody) {
-    out.write(latin1Bytes(headText));
+    out.write(headBytes);
     reader.cancel().catch(() => {});
     return framing.close;
   }
-  // The peek read the whole body in one chunk (most bodies): written with the head at once, as a body at hand is.
-  if (first !== null && more === null && next === null) return sendAtHand(job, headText, first, framing) || out.closed;
-  return await streamBody(job, reader, headText, framing, first, more, next);
+  return await streamBody(job, reader, headBytes, framing, first, more, next);
 }
 
 /** Sends the body chunks with back-pressure; returns whether to close. */
 async function streamBody(
   job: ResponseJob,
   reader: ReadableStreamDefaultReader<unknown>,
-  headText: string,
+  headBytes: Uint8Array,
   framing: Framing,
   first: Uint8Array | null,
   more: readonly Uint8Array[] | null,
@@ -230,7 +248,7 @@ async function streamBody(
   const out = job.out;
   const limit = framing.length;
   let sent = 0;
-  let head: string | null = headText;
+  let head: Uint8Array | null = headBytes;
   let done = false;
   const emit = (chunk: Uint8Array): void => {
     if (limit >= 0 && sent + chunk.length > limit) {
@@ -263,7 +281,7 @@ async function streamBody(
           late = watch.settled() === undefined;
         }
         if (late) {
-          out.write(latin1Bytes(head));
+          out.write(head);
           head = null;
         }
       }
@@ -286,7 +304,7 @@ async function streamBody(
     // dropped anyway, and releasing costs a TypeError with a stack on some runtimes.
     if (!done) reader.cancel().catch(() => {});
   }
-  if (head !== null) out.write(latin1Bytes(head));
+  if (head !== null) out.write(head);
   if (out.closed) return true;
   if (framing.chunked) {
     out.write(LAST_CHUNK);
@@ -323,36 +341,29 @@ function copyLimit(out: ResponseSink): number {
 }
 
 /** Head and first body chunk in one write; a large chunk is sent as it is, after the head. */
-function writeWithHead(out: ResponseSink, head: string, chunk: Uint8Array): void {
+function writeWithHead(out: ResponseSink, head: Uint8Array, chunk: Uint8Array): void {
   if (chunk.length > copyLimit(out)) {
-    out.writeParts([latin1Bytes(head), chunk]);
+    out.writeParts([head, chunk]);
     return;
   }
   const bytes = freshBytes(head.length + chunk.length);
-  bytes.set(chunk, putLatin1(head, bytes, 0));
-  out.write(bytes);
-}
-
-/** Head and a short ASCII body (one byte per character) in one write. */
-function writeTextWithHead(out: ResponseSink, head: string, text: string): void {
-  const n = text.length;
-  const bytes = freshBytes(head.length + n);
-  const offset = putLatin1(head, bytes, 0);
-  for (let i = 0; i < n; i++) bytes[offset + i] = text.charCodeAt(i);
+  bytes.set(head, 0);
+  bytes.set(chunk, head.length);
   out.write(bytes);
 }
 
 /** Writes one chunk of a chunked body: `<HEX>\r\n<data>\r\n`, prefixed by the head when it has not gone yet. */
-function writeChunk(out: ResponseSink, chunk: Uint8Array, head: string | null): void {
+function writeChunk(out: ResponseSink, chunk: Uint8Array, head: Uint8Array | null): void {
   const prefix = chunk.length.toString(16).toUpperCase() + "\r\n";
   if (chunk.length > copyLimit(out)) {
-    out.writeParts([latin1Bytes(head === null ? prefix : head + prefix), chunk, CRLF]);
+    const parts = [latin1Bytes(prefix), chunk, CRLF];
+    out.writeParts(head === null ? parts : [head, ...parts]);
     return;
   }
   const headLength = head === null ? 0 : head.length;
   const bytes = freshBytes(headLength + prefix.length + chunk.length + 2);
-  let offset = head === null ? 0 : putLatin1(head, bytes, 0);
-  offset = putLatin1(prefix, bytes, offset);
+  if (head !== null) bytes.set(head, 0);
+  const offset = putLatin1(prefix, bytes, headLength);
   bytes.set(chunk, offset);
   bytes[bytes.length - 2] = 13;
   bytes[bytes.length - 1] = 10;
