@@ -280,7 +280,7 @@ export class Task implements ResponseJob {
       requestLine: null,
       method: head.method,
       target: head.target,
-      protocol: `HTTP/${head.version}`,
+      protocol: head.version === "1.1" ? "HTTP/1.1" : "HTTP/1.0",
       requestHeaders: head.headers,
       status: this.#status,
       bodyBytes: this.bodySent,
