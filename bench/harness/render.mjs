@@ -210,8 +210,9 @@ export function resultsMarkdown(report) {
         "floor, answers with canned bytes and drops body bytes as they arrive (no server over that API can do " +
         "better); `keep-*`, the copy floor, also copies each upload into one fresh array, as handing an app its " +
         "body whole (`request.arrayBuffer()`) requires; `fetch-*`, the Fetch floor, answers `GET /` with the " +
-        "app's own Response, whose body it reads through the body stream, as a server must that cannot see the " +
-        "runtime's internals. `inmem-*` is ours with `inbufOverflow` at 4 MiB, so 1 MiB bodies stay in memory " +
+        "app's own Response, whose body it reads by the cheapest public call for a body it holds (`bytes()` on " +
+        "Node and Bun, `text()` on Deno), which a server that cannot tell a string body from a stream cannot " +
+        "call blind; `fast-*` is ours answering with `FastResponse`, which has no body stream. `inmem-*` is ours with `inbufOverflow` at 4 MiB, so 1 MiB bodies stay in memory " +
         "as the native servers keep them, instead of going to a temporary file as waitress's default of 512 KiB " +
         "requires.",
       "",
