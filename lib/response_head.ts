@@ -8,7 +8,7 @@
  * @module
  */
 import { freshBytes } from "./byte_slab.ts";
-import { checkedStatusText, currentHttpDate, errorBody, putLatin1, reasonPhrase, utf8 } from "./utilities.ts";
+import { checkedStatusText, currentHttpDate, errorBody, putChars, putLatin1, reasonPhrase, utf8 } from "./utilities.ts";
 
 /** Headers the application may not set: the engine owns the framing (RFC 9110 7.6.1 hop-by-hop). */
 const HOP_BY_HOP = new Set([
@@ -152,13 +152,6 @@ export function serializeHead(
   out[at++] = 13;
   out[at] = 10;
   return out;
-}
-
-/** Writes `text` one byte per character at `at` (a plain loop: head values are short); returns the end. */
-function putChars(text: string, out: Uint8Array, at: number): number {
-  const n = text.length;
-  for (let i = 0; i < n; i++) out[at + i] = text.charCodeAt(i);
-  return at + n;
 }
 
 /** A string one byte per character, in an array of its own (for caches: never a view into a shared slab). */

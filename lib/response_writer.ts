@@ -22,7 +22,7 @@ import {
 } from "./response_head.ts";
 import { freshBytes } from "./byte_slab.ts";
 import { asBytes, FIRST_READ_TICKS, PEEK_TICKS, readReady, ReadWatch } from "./body_peek.ts";
-import { latin1Bytes, putLatin1, utf8 } from "./utilities.ts";
+import { latin1Bytes, putChars, putLatin1, utf8 } from "./utilities.ts";
 
 /** Where response bytes go (a connection's output). */
 export interface ResponseSink {
@@ -143,7 +143,6 @@ function sendAtHand(
   body: Uint8Array | string | null,
 ): boolean {
   const out = job.out;
-  const version = job.head.version;
   const { length, sendBody, close } = framing;
   const size = body === null || !sendBody ? 0 : body.length;
   let sent = size;
@@ -151,16 +150,17 @@ function sendAtHand(
     longBody(job, length);
     sent = length;
   }
-  if (sent > 0 && typeof body !== "string" && sent > copyLimit(out)) {
-    const head = serializeHead(version, response, app, framing, job.ident);
-    job.headWritten = true;
-    out.writeParts([head, body!.subarray(0, sent)]);
-  } else {
-    const bytes = serializeHead(version, response, app, framing, job.ident, sent);
-    job.headWritten = true;
-    const at = bytes.length - sent;
-    if (typeof body === "string") { for (let i = 0; i < sent; i++) bytes[at + i] = body.charCodeAt(i); }
-    else if (sent > 0) bytes.set(sent < size ? body!.subarray(0, sent) : body!, at);
+  // A large body goes as a piece of its own after the head; anything else is copied in behind it.
+  const apart = sent > 0 && typeof body !== "string" && sent > copyLimit(out);
+  const bytes = serializeHead(job.head.version, response, app, framing, job.ident, apart ? 0 : sent);
+  job.headWritten = true;
+  if (apart) out.writeParts([bytes, body!.subarray(0, sent)]);
+  else {
+    if (sent > 0) {
+      const at = bytes.length - sent;
+      if (typeof body === "string") putChars(sent < size ? body.slice(0, sent) : body, bytes, at);
+      else bytes.set(sent < size ? body!.subarray(0, sent) : body!, at);
+    }
     out.write(bytes);
   }
   job.bodySent = sent;

@@ -177,10 +177,18 @@ export function putLatin1(text: string, out: Uint8Array, offset: number): number
   // than `n`; the loop then rewrites the head byte by byte. At offset 0 no view is made (a view
   // per response is measurable): stray UTF-8 bytes past `n` are overwritten by what follows.
   const { read, written } = encoder.encodeInto(text, offset === 0 ? out : out.subarray(offset, offset + n));
-  if (read !== n || written !== n) {
-    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
-  }
+  if (read !== n || written !== n) putChars(text, out, offset);
   return offset + n;
+}
+
+/**
+ * Writes `text` one byte per character at `at` with a plain loop (what short head values and bodies
+ * want: no native call, no view); returns the end.
+ */
+export function putChars(text: string, out: Uint8Array, at: number): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) out[at + i] = text.charCodeAt(i);
+  return at + n;
 }
 
 /** waitress's error body: reason, detail and who generated it, CRLF-separated. */
